@@ -1,0 +1,1 @@
+"""The catalog domain: models, services, repositories, storage, ingestion, samples."""

@@ -1,0 +1,32 @@
+"""The ``delta`` command line: one root that mounts each product's commands.
+
+Every command prints only its result on stdout (so scripts can use it) and
+reports problems on stderr with a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="delta",
+    help="Delta Open Data Portal & Interchange",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _mount() -> None:
+    from open_portal.cli import register as register_portal
+
+    register_portal(app)
+
+
+def main() -> None:
+    _mount()
+    app()
+
+
+if __name__ == "__main__":
+    main()

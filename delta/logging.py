@@ -1,0 +1,36 @@
+"""Logging set-up: one format, and no personal ID number ever reaches a log line."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from standards.masking import redact_identifiers
+
+
+class RedactIdentifiers(logging.Filter):
+    """Mask citizen-ID-shaped numbers in the final message, whatever logged it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact_identifiers(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+def configure_logging(level: str = "INFO") -> None:
+    root = logging.getLogger()
+    if any(isinstance(f, RedactIdentifiers) for h in root.handlers for f in h.filters):
+        root.setLevel(level)
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactIdentifiers())
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # Access logs carry query strings; route them through the same redacting handler.
+    for name in ("uvicorn", "uvicorn.access", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = []
+        logger.propagate = True

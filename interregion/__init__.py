@@ -1,0 +1,1 @@
+"""Cross-region interchange: one federation node per region."""
