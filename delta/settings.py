@@ -10,7 +10,7 @@ from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # A well-known value: anyone can read it here, so it is only good for a laptop.
-DEMO_SECRET_KEY = "delta-demo-secret-not-for-production"
+DEMO_SECRET_KEY = "delta-demo-secret-not-for-production"  # noqa: S105
 
 GiB = 1024**3
 MiB = 1024**2

@@ -56,8 +56,10 @@ def parse_licence_id(raw: str) -> LicenceId:
         raise InvalidLicenceId(f"an e-licence identifier starts with {PREFIX}")
     parts = value[len(PREFIX) + 1 :].split(".")
     if len(parts) != 5:
-        raise InvalidLicenceId("an e-licence identifier has type, issuer, serial, version and check")
-    type_code, issuer, serial, version, check = parts
+        raise InvalidLicenceId(
+            "an e-licence identifier has type, issuer, serial, version and check"
+        )
+    type_code, issuer, serial, version, _check = parts
     if len(type_code) != 21 or not type_code[18:].isdigit():
         raise InvalidLicenceId("the licence type code is a USCC followed by three digits")
     try:

@@ -51,5 +51,7 @@ def make_uscc(authority: str, kind: str, area_code: str, organisation_code: str)
     """Build a checksum-valid code (used for clearly fake demo companies)."""
     first17 = f"{authority}{kind}{area_code}{organisation_code}"
     if len(first17) != 17 or any(char not in _VALUE for char in first17):
-        raise InvalidUSCC("authority, kind, area and organisation code must give 17 valid characters")
+        raise InvalidUSCC(
+            "authority, kind, area and organisation code must give 17 valid characters"
+        )
     return first17 + check_char(first17)

@@ -59,7 +59,9 @@ def test_uscc_rejects_letters_outside_alphabet(bad: str) -> None:
 def test_licence_id_round_trip_and_tamper() -> None:
     body = make_uscc("1", "1", "100000", "000013338")
     issuer = make_uscc("1", "1", "310000", "002420000")
-    licence = LicenceId(type_code=body + "001", issuer_uscc=issuer, serial="2024A0001", version="001")
+    licence = LicenceId(
+        type_code=body + "001", issuer_uscc=issuer, serial="2024A0001", version="001"
+    )
     text = str(licence)
     assert parse_licence_id(text) == licence
     tampered = text.replace("2024A0001", "2024A0002")
