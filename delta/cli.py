@@ -21,6 +21,9 @@ def _mount() -> None:
     from open_portal.cli import register as register_portal
 
     register_portal(app)
+    from signing.cli import register as register_signing
+
+    register_signing(app)
 
 
 def main() -> None:
