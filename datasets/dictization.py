@@ -1,0 +1,172 @@
+"""Catalog rows to CKAN dicts, exactly as CKAN's ``*_show`` actions print them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from datasets.models import Group, Package, Resource
+from standards import licences
+
+# Keys a resource dict always has; anything else in Resource.extras is spread beside them.
+RESOURCE_CORE_KEYS = frozenset(
+    {
+        "id", "package_id", "url", "name", "description", "format", "mimetype", "size",
+        "hash", "position", "state", "created", "last_modified", "metadata_modified",
+        "url_type", "mimetype_inner", "cache_url", "cache_last_updated", "datastore_active",
+    }
+)  # fmt: skip
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def download_url(site_url: str, package_id: str, resource_id: str, filename: str) -> str:
+    return (
+        f"{site_url.rstrip('/')}/dataset/{package_id}/resource/{resource_id}"
+        f"/download/{quote(filename)}"
+    )
+
+
+def resource_dict(resource: Resource, *, site_url: str) -> dict[str, Any]:
+    url = resource.url
+    if resource.url_type == "upload" and url and "/" not in url:
+        url = download_url(site_url, resource.package_id, resource.id, url)
+    out: dict[str, Any] = {
+        key: value
+        for key, value in (resource.extras or {}).items()
+        if key not in RESOURCE_CORE_KEYS
+    }
+    out.update(
+        {
+            "id": resource.id,
+            "package_id": resource.package_id,
+            "url": url,
+            "name": resource.name,
+            "description": resource.description or "",
+            "format": resource.format or "",
+            "mimetype": resource.mimetype,
+            "mimetype_inner": None,
+            "size": resource.size,
+            "hash": resource.hash or "",
+            "position": resource.position,
+            "state": resource.state,
+            "created": iso(resource.created),
+            "last_modified": iso(resource.last_modified),
+            "metadata_modified": iso(resource.metadata_modified),
+            "url_type": resource.url_type,
+            "cache_url": None,
+            "cache_last_updated": None,
+            "datastore_active": bool((resource.extras or {}).get("datastore_active", False)),
+        }
+    )
+    return out
+
+
+def group_dict(group: Group, *, package_count: int | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": group.id,
+        "name": group.name,
+        "title": group.title,
+        "display_name": group.title or group.name,
+        "title_en": group.title_en,
+        "description": group.description,
+        "image_url": group.image_url,
+        "image_display_url": group.image_url,
+        "type": group.type,
+        "is_organization": group.is_organization,
+        "approval_status": group.approval_status,
+        "state": group.state,
+        "created": iso(group.created),
+        "extras": [{"key": k, "value": v} for k, v in sorted((group.extras or {}).items())],
+    }
+    if group.is_organization:
+        out["region_code"] = group.region_code
+    if package_count is not None:
+        out["package_count"] = package_count
+    return out
+
+
+def organization_summary(group: Group) -> dict[str, Any]:
+    """The short organisation dict embedded in every package dict."""
+    return {
+        "id": group.id,
+        "name": group.name,
+        "title": group.title,
+        "title_en": group.title_en,
+        "type": "organization",
+        "description": group.description,
+        "image_url": group.image_url,
+        "created": iso(group.created),
+        "is_organization": True,
+        "approval_status": group.approval_status,
+        "state": group.state,
+        "region_code": group.region_code,
+    }
+
+
+def package_dict(package: Package, *, site_url: str) -> dict[str, Any]:
+    licence = licences.get(package.license_id)
+    return {
+        "id": package.id,
+        "name": package.name,
+        "title": package.title,
+        "notes": package.notes,
+        "author": package.author,
+        "author_email": package.author_email,
+        "maintainer": package.maintainer,
+        "maintainer_email": package.maintainer_email,
+        "license_id": package.license_id,
+        "license_title": licences.title_of(package.license_id),
+        "license_url": licence.url if licence else None,
+        "isopen": bool(licence and licence.open),
+        "url": package.url,
+        "version": package.version,
+        "state": package.state,
+        "type": package.type,
+        "private": package.private,
+        "owner_org": package.owner_org,
+        "organization": organization_summary(package.organization)
+        if package.organization
+        else None,
+        "creator_user_id": package.creator_user_id,
+        "metadata_created": iso(package.metadata_created),
+        "metadata_modified": iso(package.metadata_modified),
+        "region_code": package.region_code,
+        "open_class": package.open_class,
+        "update_frequency": package.update_frequency,
+        "theme": package.theme,
+        "title_en": package.title_en,
+        "notes_en": package.notes_en,
+        "temporal_start": package.temporal_start,
+        "temporal_end": package.temporal_end,
+        "num_resources": len(package.resources),
+        "num_tags": len(package.tags),
+        "tags": [
+            {
+                "id": t.id,
+                "name": t.name,
+                "display_name": t.name,
+                "state": "active",
+                "vocabulary_id": None,
+            }
+            for t in package.tags
+        ],
+        "groups": [
+            {
+                "id": g.id,
+                "name": g.name,
+                "title": g.title,
+                "display_name": g.title or g.name,
+                "description": g.description,
+                "image_display_url": g.image_url,
+            }
+            for g in package.groups
+        ],
+        "extras": [{"key": e.key, "value": e.value} for e in package.extras],
+        "resources": [resource_dict(r, site_url=site_url) for r in package.resources],
+        "relationships_as_object": [],
+        "relationships_as_subject": [],
+    }

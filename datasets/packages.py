@@ -1,0 +1,266 @@
+"""Dataset (package) services: create, update, patch, delete, show, list.
+
+Every function takes the unit of work first and the rest by keyword; it checks
+permission first (CKAN answers 403 before 409), then validates everything and
+raises one :class:`ValidationFailed` with all field errors, and only then
+writes. Nothing is written when anything fails: the caller's unit rolls back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from datasets import activity, fields, repository, resources
+from datasets.access import Principal, can_read_package
+from datasets.dictization import package_dict
+from datasets.models import Group, Package, PackageExtra, new_id, utcnow
+from datasets.schemas import PackageIn, TagIn, parse_model
+from datasets.unit import CatalogUnit
+from delta.errors import ErrorDict, NotAuthorized, NotFound, ValidationFailed
+
+
+def show_package(unit: CatalogUnit, *, actor: Principal, ref: str) -> dict[str, Any]:
+    package = _readable(unit, actor=actor, ref=ref)
+    return package_dict(package, site_url=unit.site_url)
+
+
+def get_readable_package(unit: CatalogUnit, *, actor: Principal, ref: str) -> Package:
+    return _readable(unit, actor=actor, ref=ref)
+
+
+def create_package(unit: CatalogUnit, *, actor: Principal, data: dict[str, Any]) -> dict[str, Any]:
+    if actor.is_anonymous:
+        raise NotAuthorized("You must be logged in to create a dataset")
+    spec = parse_model(PackageIn, fields.lift_first_class(data))
+    errors: ErrorDict = {}
+    if not spec.name:
+        errors["name"] = ["Missing value"]
+    org = _owner_org(unit, spec.owner_org, errors)
+    if org is not None and not actor.can_edit_in(org.id):
+        raise NotAuthorized(f"User {actor.name} not authorized to add dataset to this organization")
+    if spec.name and repository.name_taken(unit.session, Package, spec.name):
+        errors.setdefault("name", []).append("That URL is already in use.")
+    if spec.id is not None:
+        if not actor.sysadmin:
+            errors["id"] = ["Only sysadmins may choose a dataset id"]
+        elif repository.id_taken(unit.session, Package, spec.id):
+            errors["id"] = ["Dataset id already exists"]
+    package = Package(id=spec.id or new_id(), creator_user_id=actor.user_id)
+    _apply(unit, package, spec, actor=actor, errors=errors, creating=True)
+    if errors:
+        raise ValidationFailed(errors)
+    unit.session.add(package)
+    unit.session.flush()
+    return _finish(unit, package, actor=actor, activity_type="new package")
+
+
+def update_package(
+    unit: CatalogUnit, *, actor: Principal, data: dict[str, Any], patch: bool = False
+) -> dict[str, Any]:
+    ref = data.get("id") or data.get("name")
+    if not isinstance(ref, str) or not ref:
+        raise ValidationFailed.on("id", "Missing value")
+    package = repository.find_package(unit.session, ref)
+    if package is None:
+        raise NotFound("Dataset not found")
+    if not actor.can_edit_in(package.owner_org):
+        raise NotAuthorized(f"User {actor.name} not authorized to edit package {package.id}")
+    if patch:
+        current = package_dict(package, site_url=unit.site_url)
+        data = {**current, **data}
+    spec = parse_model(PackageIn, fields.lift_first_class(data))
+    errors: ErrorDict = {}
+    if (
+        spec.name
+        and spec.name != package.name
+        and repository.name_taken(unit.session, Package, spec.name)
+    ):
+        errors["name"] = ["That URL is already in use."]
+    if spec.owner_org is not None and spec.owner_org not in (package.owner_org, _org_name(package)):
+        org = _owner_org(unit, spec.owner_org, errors)
+        if org is not None and not actor.can_edit_in(org.id):
+            raise NotAuthorized("Not authorized to move the dataset into that organization")
+    _apply(unit, package, spec, actor=actor, errors=errors, creating=False)
+    if errors:
+        raise ValidationFailed(errors)
+    package.metadata_modified = utcnow()
+    unit.session.flush()
+    return _finish(unit, package, actor=actor, activity_type="changed package")
+
+
+def delete_package(unit: CatalogUnit, *, actor: Principal, ref: str) -> None:
+    package = repository.find_package(unit.session, ref)
+    if package is None:
+        raise NotFound("Dataset not found")
+    if not actor.can_edit_in(package.owner_org):
+        raise NotAuthorized(f"User {actor.name} not authorized to delete package {package.id}")
+    package.state = "deleted"
+    package.metadata_modified = utcnow()
+    unit.session.flush()
+    _finish(unit, package, actor=actor, activity_type="deleted package")
+
+
+def touch(unit: CatalogUnit, package: Package, *, actor: Principal) -> dict[str, Any]:
+    """Record a change made below the package (a resource) on the package itself."""
+    package.metadata_modified = utcnow()
+    unit.session.flush()
+    unit.session.refresh(package)
+    return _finish(unit, package, actor=actor, activity_type="changed package")
+
+
+def _readable(unit: CatalogUnit, *, actor: Principal, ref: str) -> Package:
+    package = repository.find_package(unit.session, ref)
+    if package is None:
+        raise NotFound("Dataset not found")
+    if not can_read_package(
+        actor,
+        state=package.state,
+        private=package.private,
+        open_class=package.open_class,
+        owner_org=package.owner_org,
+        creator=package.creator_user_id,
+    ):
+        if package.state == "deleted":
+            raise NotFound("Dataset not found")
+        raise NotAuthorized(f"User {actor.name or 'anonymous'} not authorized to read this dataset")
+    return package
+
+
+def _finish(
+    unit: CatalogUnit, package: Package, *, actor: Principal, activity_type: str
+) -> dict[str, Any]:
+    result = package_dict(package, site_url=unit.site_url)
+    activity.record(
+        unit.session,
+        actor=actor,
+        object_id=package.id,
+        activity_type=activity_type,
+        data={"package": result},
+    )
+    unit.changed_packages.add(package.id)
+    return result
+
+
+def _org_name(package: Package) -> str | None:
+    return package.organization.name if package.organization else None
+
+
+def _owner_org(unit: CatalogUnit, ref: str | None, errors: ErrorDict) -> Group | None:
+    if not ref:
+        errors["owner_org"] = ["An organization must be provided"]
+        return None
+    org = repository.find_group(unit.session, ref, organization=True)
+    if org is None or org.state != "active":
+        errors["owner_org"] = ["Organization does not exist"]
+        return None
+    return org
+
+
+def _apply(
+    unit: CatalogUnit,
+    package: Package,
+    spec: PackageIn,
+    *,
+    actor: Principal,
+    errors: ErrorDict,
+    creating: bool,
+) -> None:
+    """Copy validated input onto the row; CKAN's update replaces what is not given."""
+    if spec.name:
+        package.name = spec.name
+    if spec.owner_org:
+        org = repository.find_group(unit.session, spec.owner_org, organization=True)
+        if org is not None:
+            package.owner_org = org.id
+            package.organization = org
+    for name in ("title", "notes"):
+        setattr(package, name, getattr(spec, name) or "")
+    for name in ("author", "author_email", "maintainer", "maintainer_email", "license_id",
+                 "url", "version", "title_en", "notes_en"):  # fmt: skip
+        setattr(package, name, getattr(spec, name) or None)
+    package.type = spec.type or "dataset"
+    package.private = bool(spec.private)
+    if creating and spec.state == "deleted":
+        errors["state"] = ["A new dataset cannot be deleted"]
+    elif spec.state is not None:
+        package.state = spec.state
+    elif creating:
+        package.state = "active"
+    fields.apply_first_class(package, spec, errors)
+    _set_tags(unit, package, spec, errors)
+    _set_extras(package, spec, errors)
+    _set_groups(unit, package, spec, actor=actor, errors=errors)
+    if spec.resources is not None:
+        resources.replace_all(unit, package, spec.resources, errors=errors)
+
+
+def _set_tags(unit: CatalogUnit, package: Package, spec: PackageIn, errors: ErrorDict) -> None:
+    names = [tag.name for tag in spec.tags or []]
+    if spec.tag_string:
+        for raw in spec.tag_string.split(","):
+            name = raw.strip()
+            if not name:
+                continue
+            try:
+                names.append(parse_model(TagIn, {"name": name}).name)
+            except ValidationFailed as exc:
+                errors.setdefault("tag_string", []).extend(exc.errors.get("name", []))
+    unique = list(dict.fromkeys(names))
+    tags = repository.ensure_tags(unit.session, unique)
+    package.tags = [tags[name] for name in unique]
+
+
+def _set_extras(package: Package, spec: PackageIn, errors: ErrorDict) -> None:
+    seen: dict[str, str] = {}
+    problems: list[dict[str, list[str]]] = []
+    for extra in spec.extras or []:
+        issue: dict[str, list[str]] = {}
+        if extra.deleted:
+            problems.append(issue)
+            continue
+        if extra.key in fields.CORE_KEYS:
+            issue["key"] = [f"There is a schema field with the same name: {extra.key}"]
+        elif extra.key in seen:
+            issue["key"] = [f"Duplicate key: {extra.key}"]
+        elif not extra.key.strip():
+            issue["key"] = ["Missing value"]
+        else:
+            seen[extra.key] = extra.value or ""
+        problems.append(issue)
+    if any(problems):
+        errors["extras"] = problems
+        return
+    current = {extra.key: extra for extra in package.extras}
+    package.extras = [
+        _reuse(current.get(key), key=key, value=value) for key, value in sorted(seen.items())
+    ]
+
+
+def _reuse(extra: PackageExtra | None, *, key: str, value: str) -> PackageExtra:
+    if extra is None:
+        return PackageExtra(key=key, value=value)
+    extra.value = value
+    return extra
+
+
+def _set_groups(
+    unit: CatalogUnit, package: Package, spec: PackageIn, *, actor: Principal, errors: ErrorDict
+) -> None:
+    chosen: list[Group] = []
+    problems: list[dict[str, list[str]]] = []
+    current = {group.id for group in package.groups}
+    for ref in spec.groups or []:
+        group = repository.find_group(unit.session, ref.ref or "", organization=False)
+        if group is None:
+            problems.append({"name": ["Group does not exist"]})
+            continue
+        if group.id not in current and not actor.is_member_of(group.id):
+            problems.append({"name": [f"Not authorized to add datasets to group {group.name}"]})
+            continue
+        problems.append({})
+        if group not in chosen:
+            chosen.append(group)
+    if any(problems):
+        errors["groups"] = problems
+        return
+    package.groups = chosen

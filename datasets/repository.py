@@ -1,0 +1,186 @@
+"""Queries of the catalog. Services decide; this module only finds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, false, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from datasets.access import Principal
+from datasets.models import (
+    Group,
+    Package,
+    PackageExtra,
+    Resource,
+    Tag,
+    new_id,
+    package_group,
+    package_tag,
+)
+from standards.open_classes import OpenClass
+
+
+def find_package(session: Session, ref: str) -> Package | None:
+    """By id or by name, as CKAN's ``id`` parameters accept both."""
+    return session.scalars(
+        select(Package).where(or_(Package.id == ref, Package.name == ref)).limit(1)
+    ).first()
+
+
+def find_group(session: Session, ref: str, *, organization: bool) -> Group | None:
+    return session.scalars(
+        select(Group)
+        .where(or_(Group.id == ref, Group.name == ref), Group.is_organization == organization)
+        .limit(1)
+    ).first()
+
+
+def find_resource(session: Session, resource_id: str) -> Resource | None:
+    return session.scalars(
+        select(Resource).where(Resource.id == resource_id, Resource.state == "active")
+    ).first()
+
+
+def name_taken(session: Session, model: type[Package] | type[Group], name: str) -> bool:
+    return session.scalar(select(func.count()).where(model.name == name)) != 0
+
+
+def id_taken(session: Session, model: type[Package] | type[Group], ref: str) -> bool:
+    return session.scalar(select(func.count()).where(model.id == ref)) != 0
+
+
+StmtT = TypeVar("StmtT", bound=Select)
+
+
+def public_filter(stmt: StmtT) -> StmtT:
+    return stmt.where(
+        Package.state == "active",
+        Package.private.is_(False),
+        Package.open_class != OpenClass.CLOSED.value,
+    )
+
+
+def visible_filter(
+    stmt: Select[Any],
+    principal: Principal,
+    *,
+    include_private: bool,
+    include_drafts: bool,
+    include_deleted: bool = False,
+) -> Select[Any]:
+    """Datasets the principal may list: public ones, plus (on request) what they may see."""
+    states = ["active"] + (["draft"] if include_drafts else [])
+    if include_deleted:
+        states.append("deleted")
+    stmt = stmt.where(Package.state.in_(states))
+    if not include_private:
+        stmt = stmt.where(Package.private.is_(False), Package.open_class != OpenClass.CLOSED.value)
+    if principal.sysadmin:
+        return stmt
+    public = (
+        (Package.state == "active")
+        & Package.private.is_(False)
+        & (Package.open_class != OpenClass.CLOSED.value)
+    )
+    member_orgs = list(principal.capacities)
+    editor_orgs = [g for g, cap in principal.capacities.items() if cap in ("admin", "editor")]
+    member_view = Package.owner_org.in_(member_orgs) & (Package.state != "deleted")
+    editor_view = Package.owner_org.in_(editor_orgs)
+    own_view = (
+        (Package.creator_user_id == principal.user_id) & (Package.state != "deleted")
+        if principal.user_id
+        else false()
+    )
+    return stmt.where(or_(public, member_view, editor_view, own_view))
+
+
+def package_names(
+    session: Session,
+    principal: Principal,
+    *,
+    limit: int | None,
+    offset: int,
+    include_private: bool = False,
+    include_drafts: bool = False,
+) -> Sequence[str]:
+    stmt = visible_filter(
+        select(Package),
+        principal,
+        include_private=include_private,
+        include_drafts=include_drafts,
+    )
+    names = select(stmt.subquery().c.name).order_by("name").offset(offset)
+    if limit is not None:
+        names = names.limit(limit)
+    return session.scalars(names).all()
+
+
+def recent_packages(
+    session: Session, principal: Principal, *, limit: int, offset: int
+) -> Sequence[Package]:
+    stmt = visible_filter(select(Package), principal, include_private=True, include_drafts=False)
+    stmt = stmt.order_by(Package.metadata_modified.desc(), Package.id).limit(limit).offset(offset)
+    return session.scalars(stmt).all()
+
+
+def groups(session: Session, *, organization: bool) -> Sequence[Group]:
+    return session.scalars(
+        select(Group)
+        .where(Group.is_organization == organization, Group.state == "active")
+        .order_by(Group.name)
+    ).all()
+
+
+def public_package_counts(session: Session, *, organization: bool) -> dict[str, int]:
+    """Public dataset counts per organisation or group, as anonymous visitors see them."""
+    if organization:
+        stmt = public_filter(select(Package.owner_org, func.count()).select_from(Package)).group_by(
+            Package.owner_org
+        )
+    else:
+        stmt = public_filter(
+            select(package_group.c.group_id, func.count())
+            .select_from(Package)
+            .join(package_group, package_group.c.package_id == Package.id)
+        ).group_by(package_group.c.group_id)
+    return {group_id: count for group_id, count in session.execute(stmt).all() if group_id}
+
+
+def public_tags(session: Session, *, query: str | None) -> Sequence[str]:
+    stmt = public_filter(
+        select(Tag.name)
+        .distinct()
+        .select_from(Package)
+        .join(package_tag, package_tag.c.package_id == Package.id)
+        .join(Tag, Tag.id == package_tag.c.tag_id)
+    )
+    if query:
+        stmt = stmt.where(Tag.name.contains(query, autoescape=True))
+    return session.scalars(stmt.order_by(Tag.name)).all()
+
+
+def ensure_tags(session: Session, names: Sequence[str]) -> dict[str, Tag]:
+    """The tags with these names, creating missing ones.
+
+    Concurrent requests often add the same new tag; an insert that ignores
+    conflicts lets both succeed instead of one failing on the unique name.
+    """
+    if not names:
+        return {}
+    dialect = session.get_bind().dialect.name
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    session.execute(
+        insert(Tag)
+        .values([{"id": new_id(), "name": name} for name in names])
+        .on_conflict_do_nothing()
+    )
+    found = session.scalars(select(Tag).where(Tag.name.in_(names))).all()
+    return {tag.name: tag for tag in found}
+
+
+def extras_of(session: Session, package_id: str) -> Sequence[PackageExtra]:
+    return session.scalars(select(PackageExtra).where(PackageExtra.package_id == package_id)).all()

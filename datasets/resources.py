@@ -1,0 +1,234 @@
+"""Resource services: links and uploaded files belonging to a dataset."""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+from typing import Any
+
+from datasets import packages, repository
+from datasets.access import Principal
+from datasets.dictization import RESOURCE_CORE_KEYS, download_url, resource_dict
+from datasets.models import Package, Resource, new_id, utcnow
+from datasets.schemas import ResourceIn, parse_model
+from datasets.storage import Upload, safe_filename
+from datasets.unit import CatalogUnit
+from delta.errors import ErrorDict, NotAuthorized, NotFound, ValidationFailed
+
+MAX_EXTRAS_BYTES = 64 * 1024
+
+# What people type, and what the catalogue shows.
+KNOWN_FORMATS = {
+    "csv": "CSV", "json": "JSON", "xlsx": "XLSX", "xls": "XLS", "xml": "XML", "pdf": "PDF",
+    "geojson": "GeoJSON", "shp": "SHP", "zip": "ZIP", "api": "API", "txt": "TXT",
+    "tsv": "TSV", "parquet": "Parquet", "html": "HTML", "docx": "DOCX", "kml": "KML",
+    "wms": "WMS", "rdf": "RDF", "ttl": "TTL", "jsonld": "JSON-LD",
+}  # fmt: skip
+
+
+def show_resource(unit: CatalogUnit, *, actor: Principal, ref: str) -> dict[str, Any]:
+    resource = _find(unit, ref)
+    packages.get_readable_package(unit, actor=actor, ref=resource.package_id)
+    return resource_dict(resource, site_url=unit.site_url)
+
+
+def create_resource(
+    unit: CatalogUnit, *, actor: Principal, data: dict[str, Any], upload: Upload | None
+) -> dict[str, Any]:
+    package_ref = data.get("package_id")
+    if not isinstance(package_ref, str) or not package_ref:
+        raise ValidationFailed.on("package_id", "Missing value")
+    package = repository.find_package(unit.session, package_ref)
+    if package is None:
+        raise NotFound("Dataset not found")
+    _check_editor(actor, package)
+    spec = parse_model(ResourceIn, data)
+    errors: ErrorDict = {}
+    if spec.id and repository.find_resource(unit.session, spec.id) is not None:
+        errors["id"] = ["Resource id already exists"]
+    resource = Resource(id=spec.id or new_id(), package_id=package.id)
+    resource.position = len(package.resources)
+    _apply(unit, resource, spec, upload=upload, errors=errors, existing=False)
+    if errors:
+        raise ValidationFailed(errors)
+    package.resources.append(resource)
+    packages.touch(unit, package, actor=actor)
+    return resource_dict(resource, site_url=unit.site_url)
+
+
+def update_resource(
+    unit: CatalogUnit,
+    *,
+    actor: Principal,
+    data: dict[str, Any],
+    upload: Upload | None,
+    patch: bool = False,
+) -> dict[str, Any]:
+    ref = data.get("id")
+    if not isinstance(ref, str) or not ref:
+        raise ValidationFailed.on("id", "Missing value")
+    resource = _find(unit, ref)
+    package = resource.package
+    _check_editor(actor, package)
+    if patch:
+        data = {**resource_dict(resource, site_url=unit.site_url), **data}
+    spec = parse_model(ResourceIn, data)
+    errors: ErrorDict = {}
+    _apply(unit, resource, spec, upload=upload, errors=errors, existing=True)
+    if errors:
+        raise ValidationFailed(errors)
+    packages.touch(unit, package, actor=actor)
+    return resource_dict(resource, site_url=unit.site_url)
+
+
+def delete_resource(unit: CatalogUnit, *, actor: Principal, ref: str) -> None:
+    resource = _find(unit, ref)
+    package = resource.package
+    _check_editor(actor, package)
+    _retire(unit, resource)
+    package.resources.remove(resource)
+    for position, remaining in enumerate(package.resources):
+        remaining.position = position
+    packages.touch(unit, package, actor=actor)
+
+
+def replace_all(
+    unit: CatalogUnit, package: Package, specs: list[ResourceIn], *, errors: ErrorDict
+) -> None:
+    """Make the dataset's resources exactly ``specs`` (CKAN's package_update semantics)."""
+    current = {resource.id: resource for resource in package.resources}
+    kept: list[Resource] = []
+    problems: list[ErrorDict] = []
+    for position, spec in enumerate(specs):
+        issue: ErrorDict = {}
+        resource = current.get(spec.id or "")
+        if resource is None:
+            if spec.id and repository.find_resource(unit.session, spec.id) is not None:
+                issue["id"] = ["Resource id already exists"]
+            resource = Resource(id=spec.id or new_id(), package_id=package.id)
+        resource.position = position
+        _apply(unit, resource, spec, upload=None, errors=issue, existing=resource.id in current)
+        problems.append(issue)
+        kept.append(resource)
+    if any(problems):
+        errors["resources"] = problems
+        return
+    for resource in current.values():
+        if resource not in kept:
+            _retire(unit, resource)
+    package.resources = kept
+
+
+def _find(unit: CatalogUnit, ref: str) -> Resource:
+    resource = repository.find_resource(unit.session, ref)
+    if resource is None or resource.package.state == "deleted":
+        raise NotFound("Resource was not found.")
+    return resource
+
+
+def _check_editor(actor: Principal, package: Package) -> None:
+    if not actor.can_edit_in(package.owner_org):
+        raise NotAuthorized(f"User {actor.name} not authorized to edit package {package.id}")
+
+
+def _retire(unit: CatalogUnit, resource: Resource) -> None:
+    resource.state = "deleted"
+    resource.metadata_modified = utcnow()
+    if resource.storage_key:
+        unit.obsolete_files.append(resource.storage_key)
+        resource.storage_key = None
+
+
+def _apply(
+    unit: CatalogUnit,
+    resource: Resource,
+    spec: ResourceIn,
+    *,
+    upload: Upload | None,
+    errors: ErrorDict,
+    existing: bool,
+) -> None:
+    resource.name = spec.name
+    resource.description = spec.description or ""
+    resource.mimetype = spec.mimetype
+    resource.metadata_modified = utcnow()
+    extras = _extras(spec, errors)
+    if upload is not None:
+        _store_upload(unit, resource, upload, errors)
+    elif not (existing and resource.url_type == "upload" and _same_upload(unit, resource, spec)):
+        # A link (or an upload record from another portal, which arrives as its URL).
+        if resource.storage_key:
+            unit.obsolete_files.append(resource.storage_key)
+            resource.storage_key = None
+        resource.url = spec.url or ""
+        resource.url_type = None
+        resource.size = spec.size
+        resource.hash = spec.hash
+    resource.format = _format(spec.format, resource.url)
+    if upload is None and spec.hash and resource.url_type != "upload":
+        resource.hash = spec.hash
+    resource.extras = {**extras, **_kept_internal(resource)}
+
+
+def _same_upload(unit: CatalogUnit, resource: Resource, spec: ResourceIn) -> bool:
+    """A client sent back our own upload URL (or file name): keep the stored file."""
+    if not spec.url:
+        return True
+    ours = download_url(unit.site_url, resource.package_id, resource.id, resource.url)
+    return spec.url in (ours, resource.url)
+
+
+def _store_upload(unit: CatalogUnit, resource: Resource, upload: Upload, errors: ErrorDict) -> None:
+    if unit.storage is None:
+        errors["upload"] = ["File uploads are not enabled on this portal"]
+        return
+    filename = safe_filename(upload.filename)
+    key = f"{resource.id}-{new_id()[:8]}"
+    try:
+        stored = unit.storage.save(key, upload.stream, max_bytes=unit.max_upload_bytes)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+        return
+    unit.written_files.append(key)
+    if resource.storage_key:
+        unit.obsolete_files.append(resource.storage_key)
+    resource.storage_key = key
+    resource.url = filename
+    resource.url_type = "upload"
+    resource.size = stored.size
+    resource.hash = stored.sha256
+    resource.mimetype = (
+        resource.mimetype or upload.content_type or mimetypes.guess_type(filename)[0]
+    )
+    resource.last_modified = utcnow()
+
+
+def _format(value: str | None, url: str) -> str:
+    if value:
+        return KNOWN_FORMATS.get(value.strip().lower().lstrip("."), value.strip())
+    tail = url.rsplit("/", 1)[-1]
+    extension = tail.rsplit(".", 1)[-1].lower() if "." in tail else ""
+    return KNOWN_FORMATS.get(extension, "")
+
+
+def _extras(spec: ResourceIn, errors: ErrorDict) -> dict[str, Any]:
+    extra = {
+        key: value
+        for key, value in (spec.model_extra or {}).items()
+        if key not in RESOURCE_CORE_KEYS and key != "upload"
+    }
+    try:
+        encoded = json.dumps(extra, ensure_ascii=False)
+    except (TypeError, ValueError):
+        errors["__extras"] = ["Resource extras must be JSON values"]
+        return {}
+    if len(encoded.encode()) > MAX_EXTRAS_BYTES:
+        errors["__extras"] = [f"Resource extras are larger than {MAX_EXTRAS_BYTES} bytes"]
+        return {}
+    return extra
+
+
+def _kept_internal(resource: Resource) -> dict[str, Any]:
+    """Keys the system itself maintains on a resource survive client updates."""
+    current = resource.extras or {}
+    return {key: current[key] for key in ("datastore_active",) if key in current}

@@ -1,0 +1,38 @@
+"""One unit of work on the catalog: the session plus what must happen after commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from datasets.storage import Storage
+from delta.settings import GiB
+
+
+@dataclass
+class CatalogUnit:
+    session: Session
+    site_url: str
+    storage: Storage | None = None
+    max_upload_bytes: int = 10 * GiB
+    # Datasets whose search entry must follow this unit's changes once it commits.
+    changed_packages: set[str] = field(default_factory=set)
+    # Files written by this unit: removed again if the unit rolls back.
+    written_files: list[str] = field(default_factory=list)
+    # Files to remove once the unit has committed (replaced or deleted uploads).
+    obsolete_files: list[str] = field(default_factory=list)
+
+    def discard_written_files(self) -> None:
+        if self.storage is None:
+            return
+        for key in self.written_files:
+            self.storage.delete(key)
+        self.written_files.clear()
+
+    def remove_obsolete_files(self) -> None:
+        if self.storage is None:
+            return
+        for key in self.obsolete_files:
+            self.storage.delete(key)
+        self.obsolete_files.clear()

@@ -1,0 +1,1 @@
+"""Users, organisation membership and API tokens."""

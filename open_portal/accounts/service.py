@@ -1,0 +1,246 @@
+"""Accounts: users, API tokens, organisation membership, and the request principal."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from datasets.access import Principal
+from datasets.dictization import iso
+from datasets.models import Group, Package, utcnow
+from datasets.schemas import Lenient, MemberIn, Name, parse_model
+from delta.errors import NotAuthorized, NotFound, ValidationFailed
+from open_portal.accounts import passwords, tokens
+from open_portal.accounts.models import CAPACITIES, ApiToken, Membership, User
+
+MIN_PASSWORD = 8
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
+# Touching last_used_at on every call would turn each read into a write.
+_LAST_USED_RESOLUTION = timedelta(minutes=5)
+
+
+class _UserIn(Lenient):
+    name: Name
+
+
+def find_user(session: Session, ref: str) -> User | None:
+    return session.scalars(
+        select(User).where(or_(User.id == ref, User.name == ref)).limit(1)
+    ).first()
+
+
+def create_user(
+    session: Session,
+    *,
+    name: str,
+    email: str,
+    password: str,
+    sysadmin: bool = False,
+    fullname: str = "",
+) -> User:
+    errors: dict[str, list[str]] = {}
+    try:
+        parse_model(_UserIn, {"name": name})
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    if find_user(session, name) is not None:
+        errors.setdefault("name", []).append("That login name is not available.")
+    if not _EMAIL.match(email or ""):
+        errors["email"] = ["Email is not valid"]
+    if len(password or "") < MIN_PASSWORD:
+        errors["password"] = [f"Your password must be {MIN_PASSWORD} characters or longer"]
+    if errors:
+        raise ValidationFailed(errors)
+    user = User(
+        name=name,
+        email=email,
+        fullname=fullname,
+        password_hash=passwords.hash_password(password),
+        sysadmin=sysadmin,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def user_dict(session: Session, user: User, *, viewer: Principal) -> dict[str, Any]:
+    """CKAN's user dict; e-mail only for the user themself and sysadmins, never a hash."""
+    created = session.scalar(
+        select(func.count()).where(Package.creator_user_id == user.id, Package.state == "active")
+    )
+    out: dict[str, Any] = {
+        "id": user.id,
+        "name": user.name,
+        "fullname": user.fullname,
+        "display_name": user.fullname or user.name,
+        "about": user.about,
+        "created": iso(user.created),
+        "sysadmin": user.sysadmin,
+        "state": user.state,
+        "number_created_packages": created or 0,
+        "image_display_url": "",
+    }
+    if viewer.sysadmin or viewer.user_id == user.id:
+        out["email"] = user.email
+    return out
+
+
+def create_token(
+    session: Session, *, user: User, name: str, expires_in: timedelta | None = None
+) -> tuple[ApiToken, str]:
+    if not name.strip() or len(name) > 200:
+        raise ValidationFailed.on("name", "A token needs a name of 1-200 characters")
+    plaintext = tokens.new_token()
+    row = ApiToken(
+        user_id=user.id,
+        name=name.strip(),
+        token_hash=tokens.digest(plaintext),
+        expires_at=(utcnow() + expires_in) if expires_in else None,
+    )
+    session.add(row)
+    session.flush()
+    return row, plaintext
+
+
+def revoke_tokens(session: Session, *, user: User, name: str | None = None) -> int:
+    stmt = select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    if name is not None:
+        stmt = stmt.where(ApiToken.name == name)
+    rows = session.scalars(stmt).all()
+    for row in rows:
+        revoke_token(session, row)
+    return len(rows)
+
+
+def revoke_token(session: Session, row: ApiToken) -> None:
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+    session.flush()
+
+
+def user_for_token(session: Session, token: str) -> User:
+    """The active user a token belongs to, or :class:`NotAuthorized`."""
+    row = session.scalars(
+        select(ApiToken).where(ApiToken.token_hash == tokens.digest(token))
+    ).first()
+    now = utcnow()
+    if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at <= now):
+        raise NotAuthorized("Invalid, expired or revoked API token")
+    if row.user.state != "active":
+        raise NotAuthorized("Invalid, expired or revoked API token")
+    if row.last_used_at is None or now - row.last_used_at > _LAST_USED_RESOLUTION:
+        row.last_used_at = now
+    return row.user
+
+
+def principal_for(session: Session, user: User | None) -> Principal:
+    if user is None:
+        return Principal()
+    capacities = dict(
+        session.execute(
+            select(Membership.group_id, Membership.capacity)
+            .join(Group, Group.id == Membership.group_id)
+            .where(Membership.user_id == user.id, Group.state == "active")
+        ).all()
+    )
+    return Principal(user_id=user.id, name=user.name, sysadmin=user.sysadmin, capacities=capacities)
+
+
+def members(session: Session, group_id: str) -> Sequence[Membership]:
+    return session.scalars(
+        select(Membership)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.group_id == group_id)
+        .order_by(User.name)
+    ).all()
+
+
+def member_dicts(session: Session, group_id: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": m.user.id,
+            "name": m.user.name,
+            "fullname": m.user.fullname,
+            "display_name": m.user.fullname or m.user.name,
+            "capacity": m.capacity,
+            "state": m.user.state,
+            "sysadmin": m.user.sysadmin,
+        }
+        for m in members(session, group_id)
+    ]
+
+
+def set_member(session: Session, *, group: Group, user_ref: str, capacity: str) -> Membership:
+    if capacity not in CAPACITIES:
+        raise ValidationFailed.on("role", f"Value must be one of: {', '.join(CAPACITIES)}")
+    user = find_user(session, user_ref)
+    if user is None or user.state != "active":
+        raise NotFound("User not found")
+    membership = session.scalars(
+        select(Membership).where(Membership.group_id == group.id, Membership.user_id == user.id)
+    ).first()
+    if membership is None:
+        membership = Membership(group_id=group.id, user_id=user.id, capacity=capacity)
+        session.add(membership)
+    else:
+        membership.capacity = capacity
+    session.flush()
+    return membership
+
+
+def remove_member(session: Session, *, group: Group, user_ref: str) -> None:
+    user = find_user(session, user_ref)
+    if user is None:
+        raise NotFound("User not found")
+    membership = session.scalars(
+        select(Membership).where(Membership.group_id == group.id, Membership.user_id == user.id)
+    ).first()
+    if membership is None:
+        raise NotFound("User is not a member of this group")
+    session.delete(membership)
+    session.flush()
+
+
+def sync_members(session: Session, *, group: Group, users: list[dict[str, Any]]) -> None:
+    """Make the group's members exactly ``users`` (CKAN's group_update ``users`` key)."""
+    wanted: dict[str, str] = {}
+    problems: list[dict[str, list[str]]] = []
+    for raw in users:
+        try:
+            member = parse_model(MemberIn, raw if isinstance(raw, dict) else {"name": raw})
+        except ValidationFailed as exc:
+            problems.append({k: v for k, v in exc.errors.items() if isinstance(v, list)})
+            continue
+        if find_user(session, member.name) is None:
+            problems.append({"name": ["User not found"]})
+            continue
+        problems.append({})
+        wanted[member.name] = member.capacity
+    if any(problems):
+        raise ValidationFailed({"users": problems})
+    for membership in members(session, group.id):
+        if membership.user.name not in wanted and membership.user.id not in wanted:
+            session.delete(membership)
+    session.flush()
+    for name, capacity in wanted.items():
+        set_member(session, group=group, user_ref=name, capacity=capacity)
+
+
+def parse_expiry(days: int | None) -> timedelta | None:
+    return timedelta(days=days) if days else None
+
+
+def token_summary(row: ApiToken) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "name": row.name,
+        "created_at": iso(row.created_at),
+        "expires_at": iso(row.expires_at),
+        "last_used_at": iso(row.last_used_at),
+        "revoked": row.revoked_at is not None,
+    }

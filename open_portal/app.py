@@ -1,0 +1,41 @@
+"""The portal's application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from delta import __version__
+from delta.http import install_error_handlers
+from delta.logging import configure_logging
+from delta.settings import Settings, load_settings
+from open_portal import downloads
+from open_portal.ckan.dispatcher import router as ckan_router
+from open_portal.runtime import Portal
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    configure_logging(settings.log_level)
+    portal = Portal.open(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        portal.storage.sweep_temporary()
+        yield
+        portal.close()
+
+    app = FastAPI(
+        title="Delta Open Data Portal",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+    )
+    app.state.portal = portal
+    install_error_handlers(app)
+    app.include_router(ckan_router)
+    app.include_router(downloads.router)
+    return app

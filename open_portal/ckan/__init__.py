@@ -1,0 +1,1 @@
+"""The CKAN Action API adapter: one dispatcher, a registry of actions, CKAN's envelope."""

@@ -1,0 +1,134 @@
+"""Dataset actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from datasets import activity, repository
+from datasets import packages as service
+from datasets.dictization import package_dict
+from open_portal.ckan.params import as_bool, as_int, required_str
+from open_portal.ckan.registry import ActionContext, action
+from open_portal.ckan.search import package_search as _package_search
+
+MAX_LIST = 1000
+
+
+@action(side_effect_free=True)
+def package_list(ctx: ActionContext, data: dict[str, Any]) -> list[str]:
+    """Return the names of the site's public datasets, sorted by name.
+
+    :param limit: how many names to return (optional)
+    :param offset: where to start (optional, default 0)
+    :param include_private: also list private and closed datasets you may see (optional)
+    :param include_drafts: also list drafts you may see (optional)
+    """
+    return list(
+        repository.package_names(
+            ctx.session,
+            ctx.actor,
+            limit=as_int(data, "limit", None, minimum=0),
+            offset=as_int(data, "offset", 0) or 0,
+            include_private=as_bool(data, "include_private"),
+            include_drafts=as_bool(data, "include_drafts"),
+        )
+    )
+
+
+@action(side_effect_free=True)
+def current_package_list_with_resources(
+    ctx: ActionContext, data: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Return the most recently modified datasets you may see, with their resources.
+
+    :param limit: how many datasets (optional, default 10, at most 1000)
+    :param offset: where to start (optional); ``page`` (1-based) is accepted too
+    """
+    limit = as_int(data, "limit", 10, minimum=1, maximum=MAX_LIST) or 10
+    offset = as_int(data, "offset", None)
+    if offset is None:
+        page = as_int(data, "page", 1, minimum=1) or 1
+        offset = (page - 1) * limit
+    rows = repository.recent_packages(ctx.session, ctx.actor, limit=limit, offset=offset)
+    return [package_dict(p, site_url=ctx.unit.site_url) for p in rows]
+
+
+@action(side_effect_free=True)
+def package_show(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
+    """Return a dataset.
+
+    :param id: the id or name of the dataset
+    """
+    return service.show_package(ctx.unit, actor=ctx.actor, ref=required_str(data, "id"))
+
+
+@action(side_effect_free=True)
+def package_search(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
+    """Search datasets (CKAN/Solr syntax).
+
+    :param q: the query, e.g. ``空气质量``, ``tags:交通``, ``title:"停车场" AND region_code:310115``
+    :param fq: a filter query; ``fq_list`` a list of them
+    :param facet.field: a JSON list of fields to facet on
+    :param facet.limit: values per facet (default 50, -1 for all)
+    :param facet.mincount: least count a facet value needs (default 1)
+    :param rows: results per page (default 10, at most 1000)
+    :param start: offset of the first result (default 0)
+    :param sort: e.g. ``score desc, metadata_modified desc``, ``title_string asc``, ``name asc``
+    :param include_private: include private datasets you may see (default False)
+    :param include_drafts: include drafts you may see (default False)
+    """
+    return _package_search(ctx, data)
+
+
+@action()
+def package_create(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
+    """Create a dataset. Takes every field ``package_show`` returns; ``name`` and
+    ``owner_org`` are required. ``region_code``, ``open_class``, ``update_frequency``,
+    ``theme``, ``title_en``, ``notes_en``, ``temporal_start`` and ``temporal_end`` may be
+    given as top-level keys or as ``extras``.
+    """
+    return service.create_package(ctx.unit, actor=ctx.actor, data=data)
+
+
+@action()
+def package_update(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
+    """Update a dataset, replacing its fields (resources are kept when not given).
+
+    :param id: the id or name of the dataset
+    """
+    return service.update_package(ctx.unit, actor=ctx.actor, data=data)
+
+
+@action()
+def package_patch(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
+    """Update only the given fields of a dataset.
+
+    :param id: the id or name of the dataset
+    """
+    return service.update_package(ctx.unit, actor=ctx.actor, data=data, patch=True)
+
+
+@action()
+def package_delete(ctx: ActionContext, data: dict[str, Any]) -> None:
+    """Delete a dataset (it is kept with state ``deleted``).
+
+    :param id: the id or name of the dataset
+    """
+    service.delete_package(ctx.unit, actor=ctx.actor, ref=required_str(data, "id"))
+
+
+@action(side_effect_free=True)
+def package_activity_list(ctx: ActionContext, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return a dataset's activity stream, newest first.
+
+    :param id: the id or name of the dataset
+    :param limit: (optional, default 31, at most 100); :param offset: (optional)
+    """
+    package = service.get_readable_package(ctx.unit, actor=ctx.actor, ref=required_str(data, "id"))
+    rows = activity.for_object(
+        ctx.session,
+        package.id,
+        limit=as_int(data, "limit", 31, minimum=1, maximum=100) or 31,
+        offset=as_int(data, "offset", 0) or 0,
+    )
+    return [activity.activity_dict(row) for row in rows]

@@ -1,0 +1,125 @@
+"""User and API-token actions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from delta.errors import NotAuthorized, NotFound
+from open_portal.accounts import service as accounts
+from open_portal.accounts.models import ApiToken, User
+from open_portal.ckan.params import as_bool, as_int, optional_str, required_str
+from open_portal.ckan.registry import ActionContext, action
+
+# CKAN's api_token_create takes a count of a unit in seconds.
+_UNITS = {"1": 1, "60": 60, "3600": 3600, "86400": 86400}
+
+
+def _user(ctx: ActionContext, ref: str) -> User:
+    user = accounts.find_user(ctx.session, ref)
+    if user is None or (user.state != "active" and not ctx.actor.sysadmin):
+        raise NotFound("User not found")
+    return user
+
+
+@action(side_effect_free=True)
+def user_show(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
+    """Return a user's public profile (e-mail only to the user and sysadmins).
+
+    :param id: the id or name of the user
+    """
+    ref = optional_str(data, "id", max_len=200) or optional_str(data, "user_obj")
+    if not ref:
+        if ctx.user is None:
+            raise NotFound("User not found")
+        ref = ctx.user.id
+    return accounts.user_dict(ctx.session, _user(ctx, ref), viewer=ctx.actor)
+
+
+@action(side_effect_free=True)
+def user_list(ctx: ActionContext, data: dict[str, Any]) -> list[Any]:
+    """Return the site's users (sysadmins only: the list names people).
+
+    :param all_fields: return dicts (default True) or names
+    """
+    if not ctx.actor.sysadmin:
+        raise NotAuthorized("Only sysadmins may list users")
+    users = ctx.session.scalars(
+        select(User).where(User.state == "active").order_by(User.name)
+    ).all()
+    if not as_bool(data, "all_fields", True):
+        return [u.name for u in users]
+    return [accounts.user_dict(ctx.session, u, viewer=ctx.actor) for u in users]
+
+
+@action()
+def user_create(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
+    """Create a user (sysadmins).
+
+    :param name: login name; :param email: e-mail; :param password: at least 8 characters
+    :param fullname: (optional)
+    """
+    if not ctx.actor.sysadmin:
+        raise NotAuthorized("Only sysadmins may create users")
+    user = accounts.create_user(
+        ctx.session,
+        name=required_str(data, "name"),
+        email=optional_str(data, "email", max_len=320) or "",
+        password=optional_str(data, "password", max_len=200) or "",
+        fullname=optional_str(data, "fullname", max_len=200) or "",
+        sysadmin=False,
+    )
+    return accounts.user_dict(ctx.session, user, viewer=ctx.actor)
+
+
+@action()
+def api_token_create(ctx: ActionContext, data: dict[str, Any]) -> dict[str, str]:
+    """Create an API token for yourself (or, as a sysadmin, for anyone). Shown only once.
+
+    :param user: the user; :param name: a name for the token
+    :param expires_in: (optional) how many ``unit`` until it expires; :param unit: seconds per unit
+    """
+    user = _user(ctx, required_str(data, "user"))
+    if not (ctx.actor.sysadmin or ctx.actor.user_id == user.id):
+        raise NotAuthorized("You may only create tokens for yourself")
+    expires_in = as_int(data, "expires_in", None, minimum=1, maximum=10_000_000)
+    unit = _UNITS.get(str(data.get("unit", "86400")), 86400)
+    _, token = accounts.create_token(
+        ctx.session,
+        user=user,
+        name=required_str(data, "name"),
+        expires_in=timedelta(seconds=expires_in * unit) if expires_in else None,
+    )
+    return {"token": token}
+
+
+@action(side_effect_free=True)
+def api_token_list(ctx: ActionContext, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """List a user's tokens (never the tokens themselves).
+
+    :param user: the user
+    """
+    ref = optional_str(data, "user", max_len=200) or optional_str(data, "user_id", max_len=200)
+    user = _user(ctx, ref or (ctx.user.id if ctx.user else ""))
+    if not (ctx.actor.sysadmin or ctx.actor.user_id == user.id):
+        raise NotAuthorized("You may only list your own tokens")
+    rows = ctx.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at)
+    ).all()
+    return [accounts.token_summary(row) for row in rows]
+
+
+@action()
+def api_token_revoke(ctx: ActionContext, data: dict[str, Any]) -> None:
+    """Revoke a token.
+
+    :param jti: the token's id (from api_token_list)
+    """
+    row = ctx.session.get(ApiToken, required_str(data, "jti"))
+    if row is None:
+        raise NotFound("Token not found")
+    if not (ctx.actor.sysadmin or ctx.actor.user_id == row.user_id):
+        raise NotAuthorized("You may only revoke your own tokens")
+    accounts.revoke_token(ctx.session, row)

@@ -1,0 +1,64 @@
+"""Action name -> typed service call. Actions register themselves with ``@action``."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from datasets.access import Principal
+from datasets.storage import Upload
+from datasets.unit import CatalogUnit
+
+if TYPE_CHECKING:
+    from open_portal.accounts.models import User
+    from open_portal.runtime import Portal
+
+
+@dataclass
+class ActionContext:
+    unit: CatalogUnit
+    actor: Principal
+    user: User | None
+    portal: Portal
+    uploads: dict[str, Upload] = field(default_factory=dict)
+
+    @property
+    def session(self) -> Any:
+        return self.unit.session
+
+
+ActionFn = Callable[[ActionContext, dict[str, Any]], Any]
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    name: str
+    fn: ActionFn
+    side_effect_free: bool
+
+    @property
+    def doc(self) -> str:
+        return inspect.cleandoc(self.fn.__doc__ or "")
+
+
+REGISTRY: dict[str, ActionSpec] = {}
+
+
+def action(
+    *, side_effect_free: bool = False, name: str | None = None
+) -> Callable[[ActionFn], ActionFn]:
+    def register(fn: ActionFn) -> ActionFn:
+        action_name = name or fn.__name__
+        REGISTRY[action_name] = ActionSpec(action_name, fn, side_effect_free)
+        return fn
+
+    return register
+
+
+def get(name: str) -> ActionSpec | None:
+    # Importing the action modules fills the registry exactly once.
+    from open_portal.ckan import actions  # noqa: F401
+
+    return REGISTRY.get(name)

@@ -1,0 +1,144 @@
+"""``package_search``: CKAN parameters in, the search backend's answer in CKAN's shape out."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from datasets import repository
+from delta.errors import SearchQueryError, ValidationFailed
+from open_portal.ckan.params import as_bool, as_str_list
+from open_portal.ckan.registry import ActionContext
+from search import errors as search_errors
+from search.protocol import SearchQuery
+
+DEFAULT_SORT = "score desc, metadata_modified desc"
+FACET_FIELDS = (
+    "organization", "groups", "tags", "res_format", "license_id",
+    "region_code", "open_class", "theme",
+)  # fmt: skip
+
+
+def _int(data: dict[str, Any], key: str, default: int, *, minimum: int, maximum: int) -> int:
+    """Paging and facet numbers: a bad value is a bad query (CKAN's Search Query Error)."""
+    value = data.get(key)
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise SearchQueryError(f"{key} must be an integer") from None
+    if not minimum <= number <= maximum:
+        raise SearchQueryError(f"{key} must be between {minimum} and {maximum}")
+    return number
+
+
+def _text(data: dict[str, Any], key: str, *, limit: int) -> str:
+    value = data.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise SearchQueryError(f"{key} must be a string")
+    if len(value) > limit:
+        raise SearchQueryError(f"{key} is longer than {limit} characters")
+    return value
+
+
+def _facet_fields(data: dict[str, Any]) -> list[str]:
+    raw = data.get("facet.field")
+    if raw is None:
+        return []
+    try:
+        fields = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        raise SearchQueryError("facet.field must be a JSON list of field names") from None
+    if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+        raise SearchQueryError("facet.field must be a JSON list of field names")
+    unknown = [f for f in fields if f not in FACET_FIELDS]
+    if unknown:
+        raise SearchQueryError(f"cannot facet on {', '.join(unknown)[:200]}")
+    return fields
+
+
+def _filters(data: dict[str, Any], limit: int) -> list[str]:
+    filters = [fq] if (fq := _text(data, "fq", limit=limit)).strip() else []
+    try:
+        extra = as_str_list(data, "fq_list") or []
+    except ValidationFailed:
+        raise SearchQueryError("fq_list must be a list of filter strings") from None
+    if sum(len(f) for f in extra) > limit:
+        raise SearchQueryError(f"fq_list is longer than {limit} characters")
+    return filters + [f for f in extra if f.strip()]
+
+
+def build_query(ctx: ActionContext, data: dict[str, Any]) -> SearchQuery:
+    settings = ctx.portal.settings
+    limit = settings.max_query_chars
+    try:
+        include_private = as_bool(data, "include_private")
+        include_drafts = as_bool(data, "include_drafts")
+        include_deleted = as_bool(data, "include_deleted")
+        want_facets = as_bool(data, "facet", True)
+    except ValidationFailed as exc:
+        raise SearchQueryError(str(next(iter(exc.errors.values())))) from None
+    sort = _text(data, "sort", limit=200).strip() or DEFAULT_SORT
+    return SearchQuery(
+        q=_text(data, "q", limit=limit),
+        fq=_filters(data, limit),
+        facet_fields=_facet_fields(data) if want_facets else [],
+        facet_limit=_int(data, "facet.limit", 50, minimum=-1, maximum=10_000),
+        facet_mincount=_int(data, "facet.mincount", 1, minimum=0, maximum=1_000_000),
+        rows=_int(data, "rows", 10, minimum=0, maximum=settings.max_rows),
+        start=_int(data, "start", 0, minimum=0, maximum=1_000_000),
+        sort=sort,
+        permission_labels=ctx.actor.search_labels(),
+        include_private=include_private,
+        include_drafts=include_drafts,
+        # Deleted datasets are only for those who may edit them, i.e. sysadmins here.
+        include_deleted=include_deleted and ctx.actor.sysadmin,
+    )
+
+
+def package_search(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
+    query = build_query(ctx, data)
+    try:
+        found = ctx.portal.search.search(query)
+    except search_errors.SearchQueryError as exc:
+        raise SearchQueryError(str(exc)) from None
+    return {
+        "count": found.count,
+        "results": found.results,
+        "sort": query.sort,
+        "facets": found.facets,
+        "search_facets": _search_facets(ctx, found.facets),
+    }
+
+
+def _search_facets(ctx: ActionContext, facets: dict[str, dict[str, int]]) -> dict[str, Any]:
+    titles = _display_names(ctx, facets)
+    return {
+        field: {
+            "title": field,
+            "items": [
+                {"name": value, "display_name": titles.get((field, value), value), "count": count}
+                for value, count in counts.items()
+            ],
+        }
+        for field, counts in facets.items()
+    }
+
+
+def _display_names(
+    ctx: ActionContext, facets: dict[str, dict[str, int]]
+) -> dict[tuple[str, str], str]:
+    names: dict[tuple[str, str], str] = {}
+    for field, organization in (("organization", True), ("groups", False)):
+        if field in facets:
+            for group in repository.groups(ctx.session, organization=organization):
+                names[(field, group.name)] = group.title or group.name
+    if "region_code" in facets:
+        from standards import regions
+
+        for code in facets["region_code"]:
+            names[("region_code", code)] = regions.name_of(code)
+    return names

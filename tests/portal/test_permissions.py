@@ -1,0 +1,240 @@
+"""The permission matrix: role x action x dataset kind, against a real server.
+
+Roles: anonymous, member, editor and admin of the owning organisation, a
+logged-in outsider (editor elsewhere), sysadmin. Kinds: public, private,
+draft, deleted, and a public-but-closed dataset (open class "closed").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.portal.conftest import Deployment
+
+ROLES = (None, "outsider", "member", "editor", "org_admin", "sysadmin")
+KINDS = ("public", "private", "draft", "deleted", "closed")
+
+READERS = {
+    "public": set(ROLES),
+    "private": {"member", "editor", "org_admin", "sysadmin"},
+    "draft": {"member", "editor", "org_admin", "sysadmin"},
+    "closed": {"member", "editor", "org_admin", "sysadmin"},
+    "deleted": {"editor", "org_admin", "sysadmin"},
+}
+WRITERS = {"editor", "org_admin", "sysadmin"}
+
+
+def make_dataset(deployment: Deployment, kind: str) -> dict[str, Any]:
+    admin = deployment.api("sysadmin")
+    data: dict[str, Any] = {
+        "name": deployment.new_name(kind),
+        "title": f"权限测试 {kind} secret-{kind}",
+        "owner_org": "perm-org",
+        "notes": f"marker-{kind}-notes",
+        "tags": [{"name": f"tag-{kind}-only"}],
+        "resources": [{"url": "https://example.invalid/a.csv", "name": f"res-{kind}"}],
+    }
+    if kind == "private":
+        data["private"] = True
+    if kind == "draft":
+        data["state"] = "draft"
+    if kind == "closed":
+        data["open_class"] = "closed"
+    created = admin.post("package_create", data).result
+    if kind == "deleted":
+        assert admin.post("package_delete", {"id": created["id"]}).ok
+    admin.close()
+    return created
+
+
+@pytest.fixture(scope="module")
+def datasets(deployment: Deployment) -> dict[str, dict[str, Any]]:
+    return {kind: make_dataset(deployment, kind) for kind in KINDS}
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r or "anonymous")
+@pytest.mark.parametrize("kind", KINDS)
+def test_read(
+    deployment: Deployment, datasets: dict[str, dict[str, Any]], role: str | None, kind: str
+) -> None:
+    api = deployment.api(role)
+    answer = api.post("package_show", {"id": datasets[kind]["name"]})
+    if role in READERS[kind]:
+        assert answer.ok, answer.body
+        assert answer.result["id"] == datasets[kind]["id"]
+    else:
+        assert answer.status in (403, 404), answer.body
+        assert answer.error_type in ("Authorization Error", "Not Found Error")
+        assert "secret-" not in str(answer.body)
+    resource_id = datasets[kind]["resources"][0]["id"]
+    resource = api.post("resource_show", {"id": resource_id})
+    if role in READERS[kind] and kind != "deleted":
+        assert resource.ok
+    elif role not in READERS[kind]:
+        assert resource.status in (403, 404)
+        assert f"res-{kind}" not in str(resource.body)
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r or "anonymous")
+def test_create(deployment: Deployment, role: str | None) -> None:
+    api = deployment.api(role)
+    name = deployment.new_name("create")
+    answer = api.post("package_create", {"name": name, "title": "新建", "owner_org": "perm-org"})
+    if role in WRITERS:
+        assert answer.ok, answer.body
+        assert answer.result["creator_user_id"]
+    else:
+        assert answer.status == 403, answer.body
+        assert answer.error_type == "Authorization Error"
+        assert deployment.api("sysadmin").post("package_show", {"id": name}).status == 404
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r or "anonymous")
+@pytest.mark.parametrize("kind", KINDS)
+def test_update(deployment: Deployment, role: str | None, kind: str) -> None:
+    dataset = make_dataset(deployment, kind)
+    answer = deployment.api(role).post("package_patch", {"id": dataset["id"], "title": "改过了"})
+    after = deployment.api("sysadmin").post("package_show", {"id": dataset["id"]}).result
+    if role in WRITERS:
+        assert answer.ok, answer.body
+        assert after["title"] == "改过了"
+    else:
+        assert answer.status == 403, answer.body
+        assert after["title"] == dataset["title"]
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r or "anonymous")
+@pytest.mark.parametrize("kind", ("public", "private", "draft", "closed"))
+def test_delete(deployment: Deployment, role: str | None, kind: str) -> None:
+    dataset = make_dataset(deployment, kind)
+    answer = deployment.api(role).post("package_delete", {"id": dataset["id"]})
+    after = deployment.api("sysadmin").post("package_show", {"id": dataset["id"]}).result
+    if role in WRITERS:
+        assert answer.ok, answer.body
+        assert after["state"] == "deleted"
+    else:
+        assert answer.status == 403, answer.body
+        assert after["state"] == dataset["state"]
+
+
+@pytest.mark.parametrize("role", (None, "outsider"), ids=lambda r: r or "anonymous")
+def test_no_leak_through_any_read_action(
+    deployment: Deployment, datasets: dict[str, dict[str, Any]], role: str | None
+) -> None:
+    """Private, draft, deleted and closed datasets appear in no list, search or dump."""
+    api = deployment.api(role)
+    hidden = {kind: datasets[kind] for kind in KINDS if kind != "public"}
+    reads = [
+        api.post("package_list", {"include_private": True, "include_drafts": True}),
+        api.get("package_list"),
+        api.post("current_package_list_with_resources", {"limit": 1000}),
+        api.post(
+            "package_search",
+            {
+                "q": "权限测试",
+                "include_private": True,
+                "include_drafts": True,
+                "include_deleted": True,
+                "rows": 1000,
+            },
+        ),
+        api.post("package_search", {"q": "*:*", "include_private": True, "rows": 1000}),
+        api.post("package_search", {"fq": "tags:tag-private-only", "include_private": True}),
+        api.post("organization_show", {"id": "perm-org", "include_datasets": True}),
+        api.post("tag_list", {}),
+        api.post("organization_list", {"all_fields": True}),
+    ]
+    for answer in reads:
+        assert answer.ok, answer.body
+        text = str(answer.body)
+        for kind, dataset in hidden.items():
+            assert dataset["name"] not in text, f"{kind} dataset leaked: {answer.body}"
+            assert dataset["id"] not in text
+            assert f"secret-{kind}" not in text
+            assert f"tag-{kind}-only" not in text
+    # The public one is there, so the reads above did see data.
+    assert datasets["public"]["name"] in str(reads[0].body)
+
+
+def test_members_see_private_in_lists(
+    deployment: Deployment, datasets: dict[str, dict[str, Any]]
+) -> None:
+    api = deployment.api("member")
+    names = api.post("package_list", {"include_private": True, "include_drafts": True}).result
+    assert datasets["private"]["name"] in names
+    assert datasets["draft"]["name"] in names
+    assert datasets["deleted"]["name"] not in names
+    assert datasets["private"]["name"] not in api.post("package_list", {}).result
+    found = api.post(
+        "package_search", {"q": "权限测试", "include_private": True, "rows": 100}
+    ).result
+    assert datasets["private"]["name"] in {r["name"] for r in found["results"]}
+
+
+def test_membership_management(deployment: Deployment) -> None:
+    """Org admins manage members; editors and members may not, and cannot promote themselves."""
+    for role in ("editor", "member", "outsider", None):
+        answer = deployment.api(role).post(
+            "organization_member_create",
+            {"id": "perm-org", "username": "member-user", "role": "admin"},
+        )
+        assert answer.status == 403, (role, answer.body)
+    shown = deployment.api("org_admin").post("organization_show", {"id": "perm-org"}).result
+    assert {u["name"]: u["capacity"] for u in shown["users"]}["member-user"] == "member"
+    admin = deployment.api("org_admin")
+    assert admin.post(
+        "organization_member_create",
+        {"id": "perm-org", "username": "outsider-user", "role": "member"},
+    ).ok
+    assert admin.post(
+        "organization_member_delete", {"id": "perm-org", "username": "outsider-user"}
+    ).ok
+    # An org admin of perm-org has no power over other-org.
+    assert (
+        admin.post(
+            "organization_member_create",
+            {"id": "other-org", "username": "member-user", "role": "admin"},
+        ).status
+        == 403
+    )
+    assert admin.post("organization_update", {"id": "other-org", "title": "hijacked"}).status == 403
+    # Editors cannot move datasets into an organisation they do not edit.
+    dataset = make_dataset(deployment, "public")
+    moved = deployment.api("editor").post(
+        "package_patch", {"id": dataset["id"], "owner_org": "other-org"}
+    )
+    assert moved.status == 403
+    # Member lists are not shown to outsiders.
+    assert (
+        "users"
+        not in deployment.api("outsider").post("organization_show", {"id": "perm-org"}).result
+    )
+
+
+def test_sysadmin_only_actions(deployment: Deployment) -> None:
+    for role in (None, "org_admin", "editor"):
+        api = deployment.api(role)
+        assert api.post("organization_create", {"name": deployment.new_name("org")}).status == 403
+        assert api.post("group_create", {"name": deployment.new_name("grp")}).status == 403
+        assert api.post("user_list", {}).status == 403
+        assert (
+            api.post(
+                "user_create",
+                {"name": deployment.new_name("u"), "email": "a@b.c", "password": "long-enough-pw"},
+            ).status
+            == 403
+        )
+
+
+def test_user_show_hides_email_and_hash(deployment: Deployment) -> None:
+    shown = (
+        deployment.api("outsider")
+        .post("user_show", {"id": "editor-user", "include_password_hash": True})
+        .result
+    )
+    assert "email" not in shown
+    assert "password_hash" not in str(shown) and "argon2" not in str(shown)
+    own = deployment.api("editor").post("user_show", {"id": "editor-user"}).result
+    assert own["email"] == "editor@example.org"
