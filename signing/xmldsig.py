@@ -497,9 +497,12 @@ def verify_xml(
     method = _check_algorithms(signed_info, reference)
     _check_no_comments_or_pis(element)
 
-    keys = usable_keys(trust, issuer=issuer, purpose=purpose, at=moment)
-    keys = [key for key in keys if method in key.xml_signature_methods]
+    trusted = usable_keys(trust, issuer=issuer, purpose=purpose, at=moment)
+    keys = [key for key in trusted if method in key.xml_signature_methods]
     if not keys:
+        offered = _keyinfo_public_keys(signature)
+        if offered and not any(key.public_key in offered for key in trusted):
+            raise UntrustedKey("signed with a key that is not in the trust store")
         raise DisallowedSignatureAlgorithm(f"no trusted key of {issuer!r} may use {method}")
 
     registered = False
