@@ -197,3 +197,16 @@ class Activity(Base):
     object_id: Mapped[str] = mapped_column(String(36))
     activity_type: Mapped[str] = mapped_column(String(50))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class CatalogRevision(Base):
+    """A counter bumped by every change to the catalog, in the changing transaction.
+
+    Processes compare it with the revision their caches were filled at; one
+    tiny indexed read per request keeps every process's caches exact.
+    """
+
+    __tablename__ = "catalog_revision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision: Mapped[int] = mapped_column(BigInteger, default=0)

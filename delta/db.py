@@ -35,12 +35,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    url = normalise_url(url)
+def ensure_sqlite_directory(url: str) -> None:
+    """SQLite creates the file but not its directory."""
     if is_sqlite(url):
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    url = normalise_url(url)
+    if is_sqlite(url):
+        ensure_sqlite_directory(url)
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 15},

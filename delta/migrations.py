@@ -8,7 +8,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from delta.db import normalise_url
+from delta.db import ensure_sqlite_directory, normalise_url
 
 
 def alembic_config(database_url: str, *, package: str) -> Config:
@@ -23,4 +23,5 @@ def alembic_config(database_url: str, *, package: str) -> Config:
 
 def upgrade(database_url: str, *, package: str) -> None:
     """Bring the database to the newest revision; a no-op when it is already there."""
+    ensure_sqlite_directory(database_url)
     command.upgrade(alembic_config(database_url, package=package), "head")
