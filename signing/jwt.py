@@ -28,7 +28,7 @@ from signing.errors import (
     WrongAudience,
     WrongIssuer,
 )
-from signing.jws import parse_json_object, sign_jws, split_compact, verify_jws
+from signing.jws import parse_compact, parse_json_object, sign_jws, verify_jws
 from signing.keys import Purpose, SigningKey, as_utc, utcnow
 from signing.replay import MemoryReplayCache, ReplayCache, replay_key
 from signing.truststore import KeySource
@@ -171,5 +171,5 @@ class UnverifiedJwt:
 
 
 def decode_unverified(token: str) -> UnverifiedJwt:
-    header, payload = split_compact(token)
-    return UnverifiedJwt(header=header, claims=parse_json_object(payload, "claims"))
+    jws = parse_compact(token)
+    return UnverifiedJwt(header=jws.header, claims=parse_json_object(jws.payload, "claims"))
