@@ -8,6 +8,8 @@ writes. Nothing is written when anything fails: the caller's unit rolls back.
 
 from __future__ import annotations
 
+import copy
+from dataclasses import dataclass
 from typing import Any
 
 from datasets import activity, fields, repository, resources
@@ -19,9 +21,42 @@ from datasets.unit import CatalogUnit
 from delta.errors import ErrorDict, NotAuthorized, NotFound, ValidationFailed
 
 
+@dataclass(frozen=True)
+class _Shown:
+    """A package dict with what deciding who may read it needs (cacheable for everyone)."""
+
+    state: str
+    private: bool
+    open_class: str
+    owner_org: str | None
+    creator: str | None
+    result: dict[str, Any]
+
+    @classmethod
+    def of(cls, package: Package, *, site_url: str) -> _Shown:
+        return cls(
+            state=package.state,
+            private=package.private,
+            open_class=package.open_class,
+            owner_org=package.owner_org,
+            creator=package.creator_user_id,
+            result=package_dict(package, site_url=site_url),
+        )
+
+
 def show_package(unit: CatalogUnit, *, actor: Principal, ref: str) -> dict[str, Any]:
-    package = _readable(unit, actor=actor, ref=ref)
-    return package_dict(package, site_url=unit.site_url)
+    shown = unit.reads.get(("package", ref)) if unit.reads else None
+    if shown is None:
+        package = repository.find_package(unit.session, ref)
+        if package is None:
+            raise NotFound("Dataset not found")
+        shown = _Shown.of(package, site_url=unit.site_url)
+        if unit.reads:
+            unit.reads.put(("package", package.id), shown)
+            unit.reads.put(("package", package.name), shown)
+    _check_readable(actor, shown)
+    # Callers may adjust what they return; the cached dict must stay as it is.
+    return copy.deepcopy(shown.result)
 
 
 def get_readable_package(unit: CatalogUnit, *, actor: Principal, ref: str) -> Package:
@@ -112,18 +147,23 @@ def _readable(unit: CatalogUnit, *, actor: Principal, ref: str) -> Package:
     package = repository.find_package(unit.session, ref)
     if package is None:
         raise NotFound("Dataset not found")
+    _check_readable(actor, package)
+    return package
+
+
+def _check_readable(actor: Principal, package: Package | _Shown) -> None:
+    creator = package.creator if isinstance(package, _Shown) else package.creator_user_id
     if not can_read_package(
         actor,
         state=package.state,
         private=package.private,
         open_class=package.open_class,
         owner_org=package.owner_org,
-        creator=package.creator_user_id,
+        creator=creator,
     ):
         if package.state == "deleted":
             raise NotFound("Dataset not found")
         raise NotAuthorized(f"User {actor.name or 'anonymous'} not authorized to read this dataset")
-    return package
 
 
 def _finish(

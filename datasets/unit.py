@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
 from datasets.storage import Storage
 from delta.settings import GiB
+
+T = TypeVar("T")
+
+
+class ReadCache(Protocol):
+    """Reads the portal may serve from memory (it keeps them exact; see open_portal.cache)."""
+
+    def get(self, key: Hashable) -> Any | None: ...
+
+    def put(self, key: Hashable, value: Any) -> None: ...
+
+    def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T: ...
 
 
 @dataclass
@@ -16,6 +30,7 @@ class CatalogUnit:
     site_url: str
     storage: Storage | None = None
     max_upload_bytes: int = 10 * GiB
+    reads: ReadCache | None = None
     # Datasets whose search entry must follow this unit's changes once it commits.
     changed_packages: set[str] = field(default_factory=set)
     # Files written by this unit: removed again if the unit rolls back.

@@ -15,6 +15,7 @@ from datasets.storage import LocalStorage
 from datasets.unit import CatalogUnit
 from delta.db import make_engine, make_session_factory
 from delta.settings import Settings
+from open_portal.cache import CatalogCache, RevisionReads, track_catalog_changes
 from search import open_backend
 from search.protocol import SearchBackend
 
@@ -29,19 +30,23 @@ class Portal:
     storage: LocalStorage
     search: SearchBackend
     indexer: CatalogIndexer
+    cache: CatalogCache
 
     @classmethod
     def open(cls, settings: Settings) -> Portal:
         home = settings.ensure_home()
         engine = make_engine(settings.portal_database_url)
+        sessions = make_session_factory(engine)
+        track_catalog_changes(sessions)
         search = open_backend(settings.search_url, index_path=home / "search" / "catalog.db")
         return cls(
             settings=settings,
             engine=engine,
-            sessions=make_session_factory(engine),
+            sessions=sessions,
             storage=LocalStorage(home / "storage"),
             search=search,
             indexer=CatalogIndexer(search, site_url=settings.site_url),
+            cache=CatalogCache(),
         )
 
     @contextmanager
@@ -54,6 +59,7 @@ class Portal:
             storage=self.storage,
             max_upload_bytes=self.settings.max_upload_bytes,
         )
+        unit.reads = RevisionReads(self.cache, session)
         try:
             yield unit
             session.commit()

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from datasets.access import Principal
 from datasets.storage import Upload
@@ -28,7 +28,22 @@ class ActionContext:
     def session(self) -> Any:
         return self.unit.session
 
+    def cached(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """A read served from the portal's revision-checked cache when possible."""
+        if self.unit.reads is None:
+            return compute()
+        return self.unit.reads.get_or_compute(key, compute)
 
+
+def visibility_key(ctx: ActionContext) -> Hashable:
+    """Everything that decides what a caller may see, as a cache key."""
+    actor = ctx.actor
+    if actor.sysadmin:
+        return ("sysadmin",)
+    return (actor.user_id, tuple(sorted(actor.capacities.items())))
+
+
+T = TypeVar("T")
 ActionFn = Callable[[ActionContext, dict[str, Any]], Any]
 
 

@@ -8,7 +8,7 @@ from datasets import activity, repository
 from datasets import packages as service
 from datasets.dictization import package_dict
 from open_portal.ckan.params import as_bool, as_int, required_str
-from open_portal.ckan.registry import ActionContext, action
+from open_portal.ckan.registry import ActionContext, action, visibility_key
 from open_portal.ckan.search import package_search as _package_search
 
 MAX_LIST = 1000
@@ -23,16 +23,26 @@ def package_list(ctx: ActionContext, data: dict[str, Any]) -> list[str]:
     :param include_private: also list private and closed datasets you may see (optional)
     :param include_drafts: also list drafts you may see (optional)
     """
-    return list(
-        repository.package_names(
-            ctx.session,
-            ctx.actor,
-            limit=as_int(data, "limit", None, minimum=0),
-            offset=as_int(data, "offset", 0) or 0,
-            include_private=as_bool(data, "include_private"),
-            include_drafts=as_bool(data, "include_drafts"),
+    limit = as_int(data, "limit", None, minimum=0)
+    offset = as_int(data, "offset", 0) or 0
+    include_private = as_bool(data, "include_private")
+    include_drafts = as_bool(data, "include_drafts")
+    # What a caller may list depends only on these and on who they are.
+    key = ("package_list", limit, offset, include_private, include_drafts, visibility_key(ctx))
+
+    def compute() -> list[str]:
+        return list(
+            repository.package_names(
+                ctx.session,
+                ctx.actor,
+                limit=limit,
+                offset=offset,
+                include_private=include_private,
+                include_drafts=include_drafts,
+            )
         )
-    )
+
+    return ctx.cached(key, compute)
 
 
 @action(side_effect_free=True)

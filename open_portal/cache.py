@@ -1,0 +1,116 @@
+"""Per-process caches of catalog reads that stay exact across processes.
+
+Every transaction that changes the catalog bumps one counter row
+(``catalog_revision``) as part of the same commit. Each request first reads
+that counter (a primary-key lookup); when it moved, the process drops its
+cached reads. An open-data portal is read far more than it is written, so
+most reads then cost one tiny query instead of several joins.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from datasets.models import CatalogRevision, Group, Package, PackageExtra, Resource, Tag
+
+# Objects whose change alters what cached reads return.
+CATALOG_MODELS = (Package, Resource, Group, PackageExtra, Tag)
+_CHANGED = "catalog_changed"
+T = TypeVar("T")
+
+
+class CatalogCache:
+    def __init__(self, maxsize: int = 20_000) -> None:
+        self.maxsize = maxsize
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[Hashable, Any] = OrderedDict()
+        self._revision: int | None = None
+
+    def sync(self, session: Session) -> int:
+        """Read the catalog revision; forget everything cached at another one."""
+        revision = session.scalar(select(CatalogRevision.revision).where(CatalogRevision.id == 1))
+        current = int(revision or 0)
+        with self._lock:
+            if current != self._revision:
+                self._entries.clear()
+                self._revision = current
+        return current
+
+    def get(self, key: Hashable) -> Any | None:
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
+
+    def put(self, key: Hashable, value: Any, *, revision: int) -> None:
+        """Store ``value`` computed at ``revision``, unless the cache has moved on since."""
+        with self._lock:
+            if revision != self._revision:
+                return
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class RevisionReads:
+    """The cache as one unit of work sees it: synced once, at the unit's revision."""
+
+    def __init__(self, cache: CatalogCache, session: Session) -> None:
+        self.cache = cache
+        self.session = session
+        self.revision: int | None = None
+
+    def _synced(self) -> int:
+        if self.revision is None:
+            self.revision = self.cache.sync(self.session)
+        return self.revision
+
+    def get(self, key: Hashable) -> Any | None:
+        self._synced()
+        return self.cache.get(key)
+
+    def put(self, key: Hashable, value: Any) -> None:
+        self.cache.put(key, value, revision=self._synced())
+
+    def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
+        found = self.get(key)
+        if found is not None:
+            return found
+        value = compute()
+        self.put(key, value)
+        return value
+
+
+def track_catalog_changes(sessions: sessionmaker[Session]) -> None:
+    """Bump the revision in every transaction that changed catalog objects."""
+
+    @event.listens_for(sessions, "after_flush")
+    def _note(session: Session, _context: Any) -> None:
+        touched = (*session.new, *session.dirty, *session.deleted)
+        if any(isinstance(obj, CATALOG_MODELS) for obj in touched):
+            session.info[_CHANGED] = True
+
+    @event.listens_for(sessions, "before_commit")
+    def _bump(session: Session) -> None:
+        session.flush()
+        if session.info.pop(_CHANGED, False):
+            session.execute(
+                update(CatalogRevision)
+                .where(CatalogRevision.id == 1)
+                .values(revision=CatalogRevision.revision + 1)
+            )
+
+    @event.listens_for(sessions, "after_rollback")
+    def _forget(session: Session) -> None:
+        session.info.pop(_CHANGED, None)
