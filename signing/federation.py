@@ -63,7 +63,10 @@ def _epoch(moment: datetime) -> int:
 def _moment(value: Any, what: str) -> datetime:
     if isinstance(value, bool) or not isinstance(value, int):
         raise RegistryMalformed(f"{what} must be an integer timestamp")
-    return datetime.fromtimestamp(value, UTC)
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, ValueError, OSError) as error:
+        raise RegistryMalformed(f"{what} is out of range") from error
 
 
 def _url(value: Any, what: str) -> str:
@@ -307,12 +310,16 @@ class FederationRegistry:
         members = data.get("members")
         if not isinstance(members, list):
             raise RegistryMalformed("members must be a list")
+        issued_at = _moment(data.get("issued_at"), "issued_at")
+        next_update = _moment(data.get("next_update"), "next_update")
+        if next_update <= issued_at:
+            raise RegistryMalformed("next_update must come after issued_at")
         return cls(
             federation=federation,
             authority=authority,
             serial=serial,
-            issued_at=_moment(data.get("issued_at"), "issued_at"),
-            next_update=_moment(data.get("next_update"), "next_update"),
+            issued_at=issued_at,
+            next_update=next_update,
             members=tuple(Member.from_json(member) for member in members),
         )
 

@@ -65,9 +65,17 @@ def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+def _reject_constant(name: str) -> Any:
+    # Python's json accepts NaN and Infinity; NaN compares false with everything,
+    # so an "exp": NaN would slip past every time check.
+    raise MalformedToken(f"{name} is not JSON")
+
+
 def parse_json_object(raw: bytes, what: str) -> dict[str, Any]:
     try:
-        value = json.loads(raw, object_pairs_hook=_reject_duplicates)
+        value = json.loads(
+            raw, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant
+        )
     except (ValueError, RecursionError) as error:
         raise MalformedToken(f"{what} is not JSON") from error
     if not isinstance(value, dict):

@@ -15,7 +15,13 @@ from typing import Any, Protocol
 from cryptography import x509
 
 from signing.certificates import verify_issued_by
-from signing.errors import KeyExpired, KeyNotYetValid, UnknownKeyId, UntrustedKey
+from signing.errors import (
+    ConfigurationError,
+    KeyExpired,
+    KeyNotYetValid,
+    UnknownKeyId,
+    UntrustedKey,
+)
 from signing.jwks import public_key_from_jwk, thumbprint
 from signing.keys import TrustedKey, Validity, as_utc, trusted_key
 
@@ -157,10 +163,13 @@ def trusted_keys_from_jwks(
             raise ValueError("JWKS kid is not the RFC 7638 thumbprint of its key")
         unbounded = Validity.unbounded()
         nbf, exp = entry.get("nbf"), entry.get("exp")
-        validity = Validity(
-            datetime.fromtimestamp(nbf, UTC) if isinstance(nbf, int) else unbounded.not_before,
-            datetime.fromtimestamp(exp, UTC) if isinstance(exp, int) else unbounded.not_after,
-        )
+        try:
+            validity = Validity(
+                datetime.fromtimestamp(nbf, UTC) if isinstance(nbf, int) else unbounded.not_before,
+                datetime.fromtimestamp(exp, UTC) if isinstance(exp, int) else unbounded.not_after,
+            )
+        except (OverflowError, OSError, ConfigurationError) as error:
+            raise ValueError("JWKS key has an unusable nbf/exp window") from error
         alg = entry.get("alg")
         found.append(
             trusted_key(

@@ -84,10 +84,8 @@ from signing.xml_parsing import DEFAULT_LIMITS, XmlLimits, parse_xml
 
 DS_NS = "http://www.w3.org/2000/09/xmldsig#"
 EXC_C14N_NS = "http://www.w3.org/2001/10/xml-exc-c14n#"
-XML_ID = "{http://www.w3.org/XML/1998/namespace}id"
 # The attribute names that act as IDs (SAML uses ID, XML-DSig Id); xml:id joins for uniqueness.
 ID_ATTRIBUTES = ("ID", "Id", "id")
-_ALL_ID_ATTRIBUTES = (*ID_ATTRIBUTES, XML_ID)
 
 _SIGNATURE = f"{{{DS_NS}}}Signature"
 _SIGNED_INFO = f"{{{DS_NS}}}SignedInfo"
@@ -251,16 +249,16 @@ def sign_xml(
 # --- verification ----------------------------------------------------------------------
 
 
+_ID_VALUES = etree.XPath(" | ".join([*(f"//@{name}" for name in ID_ATTRIBUTES), "//@xml:id"]))
+
+
 def _index_ids(root: Any) -> dict[str, Any]:
+    """Every ID-like attribute value in the document, which must all be distinct."""
     seen: dict[str, Any] = {}
-    for node in root.iter(etree.Element):
-        for name in _ALL_ID_ATTRIBUTES:
-            value = node.get(name)
-            if value is None:
-                continue
-            if value in seen:
-                raise DuplicateId(f"ID {value!r} occurs more than once")
-            seen[value] = node
+    for value in _ID_VALUES(root):
+        if value in seen:
+            raise DuplicateId(f"ID {str(value)!r} occurs more than once")
+        seen[str(value)] = value.getparent()
     return seen
 
 
@@ -460,13 +458,8 @@ def _explain_failure(
 
 def _confirm_reference_target(root: Any, signature: Any, element: Any, reference: Any) -> None:
     """Re-derive the signed element from the verified Reference; it must be ours."""
-    target_id = str(reference.get("URI"))[1:]
-    holders = [
-        node
-        for node in root.iter(etree.Element)
-        if any(node.get(name) == target_id for name in _ALL_ID_ATTRIBUTES)
-    ]
-    if len(holders) != 1 or holders[0] is not element or signature.getparent() is not element:
+    target = _index_ids(root).get(str(reference.get("URI"))[1:])
+    if target is not element or signature.getparent() is not element:
         raise ReferenceMismatch("the verified reference does not resolve to the consumed element")
 
 

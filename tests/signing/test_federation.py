@@ -351,3 +351,17 @@ def test_background_refresh_picks_up_a_new_registry(
         assert client.registry().serial == 2
     finally:
         client.stop()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda p: p.update(issued_at=10**20), id="issued-at-out-of-range"),
+        pytest.param(lambda p: p.update(next_update=p["issued_at"]), id="next-update-not-later"),
+    ],
+)
+def test_registry_times_must_make_sense(
+    change: Any, registry: FederationRegistry, authority: SigningKey, pinned: TrustStore
+) -> None:
+    with pytest.raises(RegistryMalformed):
+        verify(_sign_payload(_mangle(registry, change), authority), pinned)

@@ -414,3 +414,20 @@ def test_duplicate_json_members_are_refused(ec_key: SigningKey, store: TrustStor
     )
     with pytest.raises(MalformedToken):
         verify(f"{header}.e30.AAAA", store)
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_non_finite_numbers_are_refused(
+    ec_key: SigningKey, store: TrustStore, constant: str
+) -> None:
+    # NaN compares false with everything: "exp": NaN would otherwise pass every time check.
+    now = int(utcnow().timestamp())
+    body = (
+        f'{{"iss":"{ISS}","aud":"{AUD}","iat":{constant},"nbf":{constant},'
+        f'"exp":{constant},"jti":"nan-{now}"}}'
+    ).encode()
+    from signing.jws import sign_jws
+
+    token = sign_jws(body, key=ec_key, purpose=Purpose.JWT, typ=TYP)
+    with pytest.raises(MalformedToken):
+        verify(token, store)
