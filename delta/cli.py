@@ -6,7 +6,10 @@ reports problems on stderr with a non-zero exit code.
 
 from __future__ import annotations
 
+import sys
+
 import typer
+from pydantic import ValidationError
 
 app = typer.Typer(
     name="delta",
@@ -28,7 +31,15 @@ def _mount() -> None:
 
 def main() -> None:
     _mount()
-    app()
+    try:
+        app()
+    except ValidationError as exc:
+        # Settings come from the environment; say which one is wrong, without a traceback.
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        typer.echo(f"error: invalid DELTA_* settings: {problems}", err=True)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

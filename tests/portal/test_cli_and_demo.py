@@ -1,0 +1,164 @@
+"""The command line as scripts use it: results on stdout, problems on stderr, exit codes."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.processes import BIN, base_env, delta, free_port
+
+SAMPLES = Path(__file__).resolve().parents[2] / "datasets" / "samples"
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return base_env(tmp_path / "home")
+
+
+def test_db_upgrade_is_idempotent(env: dict[str, str]) -> None:
+    assert delta("db", "upgrade", env=env).strip() == "ok"
+    assert delta("db", "upgrade", env=env).strip() == "ok"
+
+
+def test_user_and_token_commands(env: dict[str, str]) -> None:
+    user_id = delta(
+        "user", "create", "alice", "--email", "a@example.org", "--password", "s3cret-pass", env=env
+    )
+    assert re.fullmatch(r"[0-9a-f-]{36}\n", user_id)
+    token = delta("token", "create", "alice", "--name", "ci", env=env).strip()
+    assert token.startswith("dlt_")
+    assert len(token) > 40
+    listed = [json.loads(line) for line in delta("token", "list", "alice", env=env).splitlines()]
+    assert [t["name"] for t in listed] == ["ci"]
+    assert token not in json.dumps(listed)
+    assert delta("token", "revoke", "alice", "--name", "ci", env=env).strip() == "1"
+    duplicate = subprocess.run(
+        [
+            str(BIN / "delta"),
+            "user",
+            "create",
+            "alice",
+            "--email",
+            "x@example.org",
+            "--password",
+            "another-pw",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert duplicate.returncode == 1
+    assert duplicate.stdout == ""
+    assert "not available" in duplicate.stderr
+    short = subprocess.run(
+        [
+            str(BIN / "delta"),
+            "user",
+            "create",
+            "bob",
+            "--email",
+            "b@example.org",
+            "--password",
+            "short",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert short.returncode == 1
+    assert "password" in short.stderr
+    missing = subprocess.run(
+        [str(BIN / "delta"), "token", "create", "nobody", "--name", "x"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert missing.returncode == 1
+    assert missing.stdout == ""
+
+
+def test_demo_secret_refused_outside_development(env: dict[str, str]) -> None:
+    production = {**env, "DELTA_ENV": "production"}
+    production.pop("DELTA_SECRET_KEY")
+    done = subprocess.run(
+        [str(BIN / "delta"), "db", "upgrade"],
+        env=production,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "demo secret" in done.stderr
+
+
+@pytest.mark.skipif(
+    not (SAMPLES / "organizations.json").exists(), reason="sample catalog not generated"
+)
+def test_demo_load_is_idempotent(env: dict[str, str]) -> None:
+    with_password = ("--admin-password", "demo-admin-password")
+    first = json.loads(delta("demo", "load", *with_password, env=env))
+    packages = sorted(p.name for p in SAMPLES.iterdir() if (p / "datapackage.json").exists())
+    assert first["datasets"] == len(packages) >= 30
+    assert first["groups"] == 12
+    second = json.loads(delta("demo", "load", *with_password, env=env))
+    assert second == {"organizations": 0, "groups": 0, "datasets": 0, "skipped": len(packages)}
+
+
+@pytest.mark.skipif(
+    not (SAMPLES / "organizations.json").exists(), reason="sample catalog not generated"
+)
+def test_demo_serve_prints_url_and_a_working_token(tmp_path: Path) -> None:
+    """What `make run` does: first start loads the samples, prints the URL and a token."""
+    env = {**base_env(tmp_path / "home"), "DELTA_ENV": "development"}
+    env.pop("DELTA_SECRET_KEY")
+    port = free_port()
+    process = subprocess.Popen(
+        [str(BIN / "delta"), "demo", "serve", "--base-port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        lines: list[str] = []
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and not any("API token" in line for line in lines):
+            line = process.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+        output = "".join(lines)
+        assert f"http://127.0.0.1:{port}" in output
+        token = re.search(r"API token:\s+(\S+)", output)
+        assert token, output
+        url = f"http://127.0.0.1:{port}/api/3/action/"
+        for _ in range(100):
+            try:
+                if httpx.get(url + "site_read", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        shown = httpx.post(
+            url + "user_show", json={"id": "admin"}, headers={"Authorization": token.group(1)}
+        )
+        assert shown.json()["result"]["sysadmin"] is True
+        assert shown.json()["result"]["email"]
+        names = httpx.get(url + "package_list").json()["result"]
+        assert len(names) >= 30
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
