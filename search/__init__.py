@@ -2,4 +2,60 @@
 Elasticsearch backend sharing one text analysis and one CKAN/Solr query parser.
 
 Imports only ``standards``; it knows nothing of FastAPI or the portal database.
+
+    backend = open_backend(settings.search_url, index_path=home / "search" / "catalog.db")
+    backend.index(IndexDoc(package_dict, permission_labels))
+    result = backend.search(SearchQuery(q="养老院 上海", facet_fields=["organization"]))
 """
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from search.errors import SearchBackendError, SearchQueryError
+from search.protocol import (
+    PUBLIC_LABEL,
+    Health,
+    IndexDoc,
+    PackageDict,
+    ProgressCallback,
+    SearchBackend,
+    SearchQuery,
+    SearchResult,
+    creator_label,
+    member_label,
+)
+
+
+def open_backend(search_url: str | None, *, index_path: Path) -> SearchBackend:
+    """``None`` or "" → the embedded FTS5 index at ``index_path``;
+    ``http(s)://...`` → Elasticsearch (``DELTA_SEARCH_URL``)."""
+    if not search_url:
+        from search.fts5 import Fts5Backend
+
+        return Fts5Backend(index_path)
+    if search_url.startswith(("http://", "https://")):
+        from search.elasticsearch import ElasticsearchBackend
+
+        return ElasticsearchBackend(search_url)
+    raise SearchBackendError(
+        f"Unsupported search URL {search_url!r}: leave it empty for the embedded index "
+        "or give an http(s):// Elasticsearch URL"
+    )
+
+
+__all__ = [
+    "PUBLIC_LABEL",
+    "Health",
+    "IndexDoc",
+    "PackageDict",
+    "ProgressCallback",
+    "SearchBackend",
+    "SearchBackendError",
+    "SearchQuery",
+    "SearchQueryError",
+    "SearchResult",
+    "creator_label",
+    "member_label",
+    "open_backend",
+]

@@ -1,0 +1,345 @@
+"""The embedded backend: SQLite FTS5 in one file (default ``<DELTA_HOME>/search/catalog.db``).
+
+Two FTS5 tables hold the analysed streams (``words`` and ``grams``, one
+column per text field); plain tables hold the stored package, keyword values
+(filters and facets), permission labels and sort keys. WAL mode lets readers
+run while a writer indexes; a reindex replaces everything in one transaction,
+so searches see the old catalogue until the new one is complete.
+
+Thread-safe: one connection per thread, and one writer at a time (a lock in
+this process, SQLite's own locking between processes).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from search.analysis import Analyzer, default_analyzer
+from search.documents import IndexedDocument, build_document
+from search.errors import SearchBackendError, SearchQueryError
+from search.fields import TEXT_STREAMS
+from search.fts5_sql import BASE_SCORE, COLUMNS, SqlBuilder, order_by
+from search.limits import DEFAULT_LIMITS, SearchLimits
+from search.plan import SearchPlan, plan_search
+from search.protocol import (
+    Health,
+    IndexDoc,
+    ProgressCallback,
+    SearchQuery,
+    SearchResult,
+)
+from search.versions import ANALYSIS_VERSION
+
+SCHEMA_VERSION = "1"
+BATCH_SIZE = 500
+
+_TOKENIZER = "unicode61 remove_diacritics 0"
+_SCHEMA = [
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS docs (
+        rowid INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        state TEXT NOT NULL,
+        private INTEGER NOT NULL,
+        region_code TEXT NOT NULL,
+        modified TEXT NOT NULL,
+        created TEXT NOT NULL,
+        title_sort TEXT NOT NULL,
+        package TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS docs_modified ON docs (modified)",
+    "CREATE INDEX IF NOT EXISTS docs_created ON docs (created)",
+    "CREATE INDEX IF NOT EXISTS docs_title ON docs (title_sort)",
+    "CREATE INDEX IF NOT EXISTS docs_name ON docs (name)",
+    """CREATE TABLE IF NOT EXISTS labels (
+        label TEXT NOT NULL, rowid INTEGER NOT NULL, PRIMARY KEY (label, rowid)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS labels_doc ON labels (rowid)",
+    """CREATE TABLE IF NOT EXISTS keywords (
+        field TEXT NOT NULL, norm TEXT NOT NULL, rowid INTEGER NOT NULL, value TEXT NOT NULL,
+        PRIMARY KEY (field, norm, rowid, value)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS keywords_doc ON keywords (rowid, field, value)",
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS words USING fts5({', '.join(COLUMNS)}, "
+    f"tokenize = '{_TOKENIZER}')",
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS grams USING fts5({', '.join(COLUMNS)}, "
+    f"tokenize = '{_TOKENIZER}')",
+]
+
+
+class Fts5Backend:
+    name = "fts5"
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        analyzer: Analyzer | None = None,
+        limits: SearchLimits = DEFAULT_LIMITS,
+    ) -> None:
+        self.path = Path(path)
+        if str(path) == ":memory:":
+            raise SearchBackendError("the FTS5 backend needs a file path (one per catalogue)")
+        self.analyzer = analyzer or default_analyzer()
+        self.limits = limits
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._closed = False
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._write_lock:
+            conn = self._connection()
+            conn.execute("PRAGMA journal_mode = WAL")
+            for statement in _SCHEMA:
+                conn.execute(statement)
+            conn.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)", (SCHEMA_VERSION,)
+            )
+
+    # -- connections ------------------------------------------------------------------------
+    def _connection(self) -> sqlite3.Connection:
+        if self._closed:
+            raise SearchBackendError("the search index is closed")
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(
+                    self.path, timeout=30, isolation_level=None, check_same_thread=False
+                )
+            except sqlite3.Error as exc:
+                raise SearchBackendError(f"cannot open search index {self.path}: {exc}") from exc
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA busy_timeout = 30000")
+            conn.execute("CREATE TEMP TABLE IF NOT EXISTS hits (rowid INTEGER PRIMARY KEY)")
+            self._local.conn = conn
+            with self._connections_lock:
+                self._connections.append(conn)
+        return conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._write_lock:
+            conn = self._connection()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    # -- writing ------------------------------------------------------------------------------
+    def index(self, doc: IndexDoc) -> None:
+        document = build_document(doc, self.analyzer)
+        with self._write() as conn:
+            self._store(conn, document)
+            _record_analysis(conn)
+
+    def bulk_index(
+        self, docs: Iterable[IndexDoc], *, progress: ProgressCallback | None = None
+    ) -> int:
+        done = 0
+        for batch in _batches(docs, BATCH_SIZE):
+            documents = [build_document(doc, self.analyzer) for doc in batch]
+            with self._write() as conn:
+                for document in documents:
+                    self._store(conn, document)
+                _record_analysis(conn)
+            done += len(documents)
+            if progress:
+                progress(done)
+        return done
+
+    def reindex(self, docs: Iterable[IndexDoc], *, progress: ProgressCallback | None = None) -> int:
+        """Replace the whole index; searches see the old one until the commit."""
+        documents: list[IndexedDocument] = []
+        for doc in docs:  # analyse first: the write transaction stays short
+            documents.append(build_document(doc, self.analyzer))
+            if progress and len(documents) % BATCH_SIZE == 0:
+                progress(len(documents))
+        with self._write() as conn:
+            self._clear(conn)
+            for document in documents:
+                self._store(conn, document, replace=False)
+            conn.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('analysis', ?)",
+                (ANALYSIS_VERSION,),
+            )
+        if progress:
+            progress(len(documents))
+        return len(documents)
+
+    def delete(self, package_id: str) -> None:
+        with self._write() as conn:
+            row = conn.execute("SELECT rowid FROM docs WHERE id = ?", (package_id,)).fetchone()
+            if row:
+                self._remove(conn, row[0])
+
+    def clear(self) -> None:
+        with self._write() as conn:
+            self._clear(conn)
+
+    def _store(
+        self, conn: sqlite3.Connection, doc: IndexedDocument, *, replace: bool = True
+    ) -> None:
+        if replace:
+            row = conn.execute("SELECT rowid FROM docs WHERE id = ?", (doc.id,)).fetchone()
+            if row:
+                self._remove(conn, row[0])
+        cursor = conn.execute(
+            "INSERT INTO docs (id, name, state, private, region_code, modified, created, "
+            "title_sort, package) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                doc.id,
+                doc.name,
+                doc.state,
+                int(doc.private),
+                doc.region_code,
+                doc.modified,
+                doc.created,
+                doc.title_sort,
+                json.dumps(doc.package, ensure_ascii=False, default=str),
+            ),
+        )
+        rowid = cursor.lastrowid
+        conn.executemany(
+            "INSERT OR IGNORE INTO labels (label, rowid) VALUES (?, ?)",
+            [(label, rowid) for label in doc.labels],
+        )
+        conn.executemany(
+            "INSERT OR IGNORE INTO keywords (field, norm, rowid, value) VALUES (?, ?, ?, ?)",
+            [(field, norm, rowid, value) for field, value, norm in doc.keywords],
+        )
+        marks = ", ".join("?" for _ in COLUMNS)
+        conn.execute(
+            f"INSERT INTO words (rowid, {', '.join(COLUMNS)}) VALUES (?, {marks})",  # noqa: S608 - fixed SQL fragments, values are bound
+            (rowid, *(doc.words[s] for s in TEXT_STREAMS)),
+        )
+        conn.execute(
+            f"INSERT INTO grams (rowid, {', '.join(COLUMNS)}) VALUES (?, {marks})",  # noqa: S608 - fixed SQL fragments, values are bound
+            (rowid, *(doc.grams[s] for s in TEXT_STREAMS)),
+        )
+
+    @staticmethod
+    def _remove(conn: sqlite3.Connection, rowid: int) -> None:
+        for table in ("docs", "words", "grams"):
+            conn.execute(f"DELETE FROM {table} WHERE rowid = ?", (rowid,))  # noqa: S608 - fixed SQL fragments, values are bound
+        conn.execute("DELETE FROM labels WHERE rowid = ?", (rowid,))
+        conn.execute("DELETE FROM keywords WHERE rowid = ?", (rowid,))
+
+    @staticmethod
+    def _clear(conn: sqlite3.Connection) -> None:
+        for table in ("docs", "labels", "keywords", "words", "grams"):
+            conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed SQL fragments, values are bound
+
+    # -- reading ----------------------------------------------------------------------------------
+    def search(self, query: SearchQuery, *, now: datetime | None = None) -> SearchResult:
+        plan = plan_search(query, self.analyzer, limits=self.limits, now=now)
+        conn = self._connection()
+        try:
+            conn.execute("BEGIN")  # one snapshot for count, page and facets
+            try:
+                return self._run(conn, plan)
+            finally:
+                conn.execute("COMMIT")
+        except SearchQueryError:
+            raise
+        except sqlite3.Error as exc:
+            raise SearchBackendError(f"search failed: {exc}") from exc
+
+    def _run(self, conn: sqlite3.Connection, plan: SearchPlan) -> SearchResult:
+        conn.execute("DELETE FROM temp.hits")
+        builder = SqlBuilder()
+        where = f"{builder.visibility(plan.visibility)} AND {builder.where(plan.filter)}"
+        conn.execute(
+            f"INSERT INTO temp.hits (rowid) SELECT d.rowid FROM docs d WHERE {where}",  # noqa: S608 - fixed SQL fragments, values are bound
+            builder.params,
+        )
+        count = conn.execute("SELECT count(*) FROM temp.hits").fetchone()[0]
+        results: list[dict[str, Any]] = []
+        if plan.rows and plan.start < count:
+            results = self._page(conn, plan)
+        facets = {field: self._facet(conn, plan, field) for field in plan.facet_fields}
+        return SearchResult(count=count, results=results, facets=facets)
+
+    def _page(self, conn: sqlite3.Connection, plan: SearchPlan) -> list[dict[str, Any]]:
+        builder = SqlBuilder()
+        uses_score = any(key.field == "score" for key in plan.sort)
+        if uses_score:
+            boost = builder.boost(plan.scoring)
+            scores = builder.score_subquery(plan.scoring)
+            join = f"LEFT JOIN ({scores}) sc ON sc.rowid = d.rowid" if scores else ""
+            # Matched nothing that scores: the base score at the lowest coordination.
+            floor = BASE_SCORE * 0.1 / (len(plan.scoring.concepts) + 0.1)
+            base = f"COALESCE(sc.s, {floor!r})" if scores else str(BASE_SCORE)
+            score = f"{base} * {boost}"
+        else:
+            join, score = "", "0"
+        sql = (
+            f"SELECT d.package, {score} AS score FROM temp.hits h JOIN docs d ON d.rowid = h.rowid "  # noqa: S608 - fixed SQL fragments, values are bound
+            f"{join} ORDER BY {order_by(plan.sort)} LIMIT :rows OFFSET :start"
+        )
+        params = {**builder.params, "rows": plan.rows, "start": plan.start}
+        rows = conn.execute(sql, params).fetchall()
+        return [json.loads(row[0]) for row in rows]
+
+    @staticmethod
+    def _facet(conn: sqlite3.Connection, plan: SearchPlan, field: str) -> dict[str, int]:
+        limit = -1 if plan.facet_limit < 0 else plan.facet_limit
+        rows = conn.execute(
+            "SELECT k.value, count(DISTINCT k.rowid) AS n FROM keywords k "
+            "JOIN temp.hits h ON h.rowid = k.rowid WHERE k.field = ? "
+            "GROUP BY k.value HAVING n >= ? ORDER BY n DESC, k.value ASC LIMIT ?",
+            (field, max(plan.facet_mincount, 1), limit),
+        ).fetchall()
+        return {value: n for value, n in rows}
+
+    def count(self) -> int:
+        return int(self._connection().execute("SELECT count(*) FROM docs").fetchone()[0])
+
+    def health(self) -> Health:
+        try:
+            conn = self._connection()
+            documents = int(conn.execute("SELECT count(*) FROM docs").fetchone()[0])
+            row = conn.execute("SELECT value FROM meta WHERE key = 'analysis'").fetchone()
+        except (sqlite3.Error, SearchBackendError) as exc:
+            return Health(ok=False, backend=self.name, detail=str(exc))
+        detail = str(self.path)
+        if documents and (row is None or row[0] != ANALYSIS_VERSION):
+            detail += "; text analysis changed since the last reindex: run `delta search reindex`"
+        return Health(ok=True, backend=self.name, documents=documents, detail=detail)
+
+    def close(self) -> None:
+        self._closed = True
+        with self._connections_lock:
+            for conn in self._connections:
+                with suppress(sqlite3.Error):  # already broken: nothing left to release
+                    conn.close()
+            self._connections.clear()
+
+
+def _record_analysis(conn: sqlite3.Connection) -> None:
+    """The first write records which analysis built the index (see ``health``)."""
+    conn.execute(
+        "INSERT OR IGNORE INTO meta (key, value) VALUES ('analysis', ?)", (ANALYSIS_VERSION,)
+    )
+
+
+def _batches(docs: Iterable[IndexDoc], size: int) -> Iterator[list[IndexDoc]]:
+    batch: list[IndexDoc] = []
+    for doc in docs:
+        batch.append(doc)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

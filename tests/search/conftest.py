@@ -1,0 +1,68 @@
+"""Backends for the search tests: real SQLite files and a real Elasticsearch node.
+
+The Elasticsearch node is started once per session by
+scripts/elasticsearch-test-node and stopped at the end. Its tests are skipped
+only when the node cannot be provisioned (no npm, no network), with the
+script's message; any other failure fails them.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from search.protocol import SearchBackend
+from tests.search.catalog import index_docs
+from tests.search.es_node import NodeUnavailable, TestNode, start_test_node
+
+BACKENDS = ["fts5"]  # the Elasticsearch backend joins in the next commit
+_names = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def es_node() -> Iterator[TestNode]:
+    try:
+        node = start_test_node()
+    except NodeUnavailable as exc:
+        pytest.skip(f"Elasticsearch test node unavailable: {exc}")
+    print(f"\nElasticsearch test node {node.url} started in {node.startup_seconds:.1f} s")
+    yield node
+    node.stop()
+
+
+def open_test_backend(kind: str, request: pytest.FixtureRequest, tmp: Path) -> SearchBackend:
+    if kind == "fts5":
+        from search.fts5 import Fts5Backend
+
+        return Fts5Backend(tmp / f"catalog-{next(_names)}.db")
+    from search.elasticsearch import ElasticsearchBackend
+
+    node: TestNode = request.getfixturevalue("es_node")
+    return ElasticsearchBackend(node.url, index_prefix=f"delta-test-{next(_names)}")
+
+
+def _dispose(backend: SearchBackend) -> None:
+    drop = getattr(backend, "drop", None)
+    if drop is not None:
+        drop()
+    backend.close()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def catalog(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """The test catalogue, indexed once per module and backend; tests only read it."""
+    backend = open_test_backend(request.param, request, tmp_path_factory.mktemp("catalog"))
+    backend.bulk_index(index_docs())
+    yield backend
+    _dispose(backend)
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_backend(request: pytest.FixtureRequest, tmp_path: Path):
+    """A fresh, empty backend for tests that write."""
+    backend = open_test_backend(request.param, request, tmp_path)
+    yield backend
+    _dispose(backend)
