@@ -28,7 +28,7 @@ class ConfigurationError(SigningError):
 class VerificationError(SigningError):
     """Untrusted input was rejected."""
 
-    reason = "verification-failed"
+    reason = "verification-error"
 
 
 # --- hardened XML parsing -------------------------------------------------------------

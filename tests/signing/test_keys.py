@@ -192,3 +192,19 @@ def test_jwks_with_a_forged_kid_is_refused(ec_key: SigningKey) -> None:
     document["keys"][0]["kid"] = "someone-elses-kid"
     with pytest.raises(ValueError, match="thumbprint"):
         trusted_keys_from_jwks(document, issuer="i", purposes={Purpose.JWT})
+
+
+def test_every_error_has_its_own_reason() -> None:
+    import re
+
+    from signing import errors
+
+    classes = [
+        value
+        for value in vars(errors).values()
+        if isinstance(value, type) and issubclass(value, errors.SigningError)
+    ]
+    reasons = [cls.reason for cls in classes]
+    assert len(set(reasons)) == len(reasons)
+    for cls in classes:
+        assert cls.reason == re.sub(r"(?<!^)(?=[A-Z])", "-", cls.__name__).lower()
