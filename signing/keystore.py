@@ -48,7 +48,7 @@ from signing.keys import (
     load_private_key_pem,
     signing_key,
 )
-from standards.regions import DELTA_PROVINCES, name_of
+from standards.regions import DELTA_PROVINCES, is_well_formed, name_of
 
 FEDERATION_ID = "delta"
 AUTHORITY_ID = "delta-federation-authority"
@@ -139,6 +139,8 @@ class KeyDirectory:
         return self.federation_dir / "registry.jws"
 
     def region_dir(self, region_code: str) -> Path:
+        if not is_well_formed(region_code):
+            raise ConfigurationError(f"{region_code!r} is not a GB/T 2260 region code")
         return self.keys_dir / region_code
 
     # -- authority ----------------------------------------------------------------------
@@ -193,7 +195,9 @@ class KeyDirectory:
 
     def region_key(self, region_code: str, kid: str) -> SigningKey:
         folder = self.region_dir(region_code)
-        entry = next(e for e in self.entries(region_code) if e.kid == kid)
+        entry = next((e for e in self.entries(region_code) if e.kid == kid), None)
+        if entry is None:
+            raise ConfigurationError(f"{region_code} has no key {kid}")
         return signing_key(
             load_private_key_pem((folder / f"{kid}.key.pem").read_bytes()),
             purposes=ALL_MEMBER_PURPOSES,

@@ -271,3 +271,9 @@ def test_missing_key_directory_is_a_clean_error(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "delta keys init" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_region_codes_are_checked(home: Path) -> None:
+    result = delta(home, "keys", "rotate", "--region", "../authority")
+    assert result.returncode == 1
+    assert "GB/T 2260" in result.stderr
