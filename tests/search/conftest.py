@@ -18,7 +18,7 @@ from search.protocol import SearchBackend
 from tests.search.catalog import index_docs
 from tests.search.es_node import NodeUnavailable, TestNode, start_test_node
 
-BACKENDS = ["fts5"]  # the Elasticsearch backend joins in the next commit
+BACKENDS = ["fts5", pytest.param("elasticsearch", marks=pytest.mark.elasticsearch)]
 _names = itertools.count()
 
 

@@ -67,7 +67,7 @@ def test_synonyms_and_colloquial_words(catalog) -> None:
 
 
 def test_english_queries(catalog) -> None:
-    assert names(search(catalog, q="air quality"))[:2] == ["air-shanghai", "air-hangzhou"]
+    assert set(names(search(catalog, q="air quality"))[:2]) == {"air-shanghai", "air-hangzhou"}
     assert names(search(catalog, q="bus stops"))[0] == "bus-nanjing"
     assert names(search(catalog, q="nursing homes"))[0] == "elderly-suzhou"
     assert names(search(catalog, q="public toilets"))[0] == "toilets-xuhui"

@@ -1,0 +1,266 @@
+"""The scale-out backend: Elasticsearch 8 (``DELTA_SEARCH_URL=http(s)://...``).
+
+Documents are analysed in Python (search.analysis) and indexed as token
+strings into whitespace-analysed fields, so Elasticsearch scores exactly the
+terms FTS5 scores; queries come from the same plan (search.plan).
+
+The catalogue lives in a versioned index (``<prefix>-v<time>``) behind the
+alias ``<prefix>``. ``reindex`` fills a new version while searches keep using
+the old one, then moves the alias in one atomic request and drops the old
+version: no downtime. Writes made in this process during a reindex go to both.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Any
+
+from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError, helpers
+
+from search import es_dsl
+from search.analysis import Analyzer, default_analyzer
+from search.documents import IndexedDocument, build_document
+from search.errors import SearchBackendError
+from search.fields import FACET_FIELDS, KEYWORD_FIELDS, TEXT_STREAMS
+from search.limits import DEFAULT_LIMITS, SearchLimits
+from search.plan import plan_search
+from search.protocol import Health, IndexDoc, ProgressCallback, SearchQuery, SearchResult
+from search.versions import ANALYSIS_VERSION
+
+BULK_CHUNK = 500
+_ERRORS = (ApiError, TransportError)
+
+
+class ElasticsearchBackend:
+    name = "elasticsearch"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        index_prefix: str = "delta-catalog",
+        analyzer: Analyzer | None = None,
+        limits: SearchLimits = DEFAULT_LIMITS,
+        shards: int = 1,
+        replicas: int = 0,
+        refresh_on_write: bool = True,
+        request_timeout: float = 30.0,
+        client: Elasticsearch | None = None,
+    ) -> None:
+        self.alias = index_prefix
+        self.analyzer = analyzer or default_analyzer()
+        self.limits = limits
+        self.shards = shards
+        self.replicas = replicas
+        # Wait for each single write to become searchable, as CKAN commits
+        # every package change to Solr before answering.
+        self.refresh = "wait_for" if refresh_on_write else False
+        self.es = client or Elasticsearch(url, request_timeout=request_timeout)
+        self._reindex_target: str | None = None
+        self._lock = threading.Lock()
+        self._guard(self._ensure_alias)
+
+    # -- index management --------------------------------------------------------------------------
+    def _guard(self, action: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return action(*args, **kwargs)
+        except _ERRORS as exc:
+            raise SearchBackendError(f"Elasticsearch: {exc}") from exc
+
+    def _ensure_alias(self) -> None:
+        if not self.es.indices.exists_alias(name=self.alias):
+            index = self._create_version()
+            try:
+                self.es.indices.put_alias(index=index, name=self.alias)
+            except ApiError:
+                self.es.indices.delete(index=index, ignore_unavailable=True)
+                if not self.es.indices.exists_alias(name=self.alias):
+                    raise
+
+    def _create_version(self) -> str:
+        index = f"{self.alias}-v{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        self.es.indices.create(
+            index=index,
+            settings=es_dsl.index_settings(
+                shards=self.shards,
+                replicas=self.replicas,
+                max_result_window=self.limits.max_start + self.limits.max_rows,
+            ),
+            mappings={**es_dsl.mappings(), "_meta": {"analysis": ANALYSIS_VERSION}},
+        )
+        return index
+
+    def _versions(self) -> list[str]:
+        try:
+            return sorted(self.es.indices.get_alias(name=self.alias))
+        except NotFoundError:
+            return []
+
+    # -- writing -------------------------------------------------------------------------------------
+    def index(self, doc: IndexDoc) -> None:
+        document = build_document(doc, self.analyzer)
+        for target in self._write_targets():
+            self._guard(
+                self.es.index,
+                index=target,
+                id=document.id,
+                document=to_source(document),
+                refresh=self.refresh,
+            )
+
+    def bulk_index(
+        self, docs: Iterable[IndexDoc], *, progress: ProgressCallback | None = None
+    ) -> int:
+        return self._bulk(self.alias, docs, progress)
+
+    def _bulk(self, index: str, docs: Iterable[IndexDoc], progress: ProgressCallback | None) -> int:
+        actions = (
+            {"_index": index, "_id": d.id, "_source": to_source(d)} for d in self._documents(docs)
+        )
+        done = 0
+        try:
+            for ok, item in helpers.streaming_bulk(
+                self.es, actions, chunk_size=BULK_CHUNK, raise_on_error=False, max_retries=3
+            ):
+                if not ok:
+                    raise SearchBackendError(f"Elasticsearch refused a document: {item}")
+                done += 1
+                if progress and done % BULK_CHUNK == 0:
+                    progress(done)
+            self.es.indices.refresh(index=index)
+        except _ERRORS as exc:
+            raise SearchBackendError(f"Elasticsearch bulk indexing failed: {exc}") from exc
+        if progress:
+            progress(done)
+        return done
+
+    def _documents(self, docs: Iterable[IndexDoc]) -> Iterator[IndexedDocument]:
+        for doc in docs:
+            yield build_document(doc, self.analyzer)
+
+    def reindex(
+        self, docs: Iterable[IndexDoc], *, progress: ProgressCallback | None = None
+    ) -> int:
+        """Build a new index version, then switch the alias to it atomically."""
+        new = self._guard(self._create_version)
+        with self._lock:
+            self._reindex_target = new
+        try:
+            count = self._bulk(new, docs, progress)
+            old = self._versions()
+            actions: list[dict[str, Any]] = [
+                {"remove": {"index": index, "alias": self.alias}} for index in old
+            ]
+            actions.append({"add": {"index": new, "alias": self.alias}})
+            self._guard(self.es.indices.update_aliases, actions=actions)
+        except BaseException:
+            self.es.indices.delete(index=new, ignore_unavailable=True)
+            raise
+        finally:
+            with self._lock:
+                self._reindex_target = None
+        for index in old:
+            if index != new:
+                self._guard(self.es.indices.delete, index=index, ignore_unavailable=True)
+        return count
+
+    def _write_targets(self) -> list[str]:
+        with self._lock:
+            extra = self._reindex_target
+        return [self.alias] if extra is None else [self.alias, extra]
+
+    def delete(self, package_id: str) -> None:
+        for target in self._write_targets():
+            try:
+                self.es.delete(index=target, id=package_id, refresh=self.refresh)
+            except NotFoundError:
+                continue
+            except _ERRORS as exc:
+                raise SearchBackendError(f"Elasticsearch: {exc}") from exc
+
+    def clear(self) -> None:
+        self._guard(
+            self.es.delete_by_query,
+            index=self.alias,
+            query={"match_all": {}},
+            conflicts="proceed",
+            refresh=True,
+        )
+
+    def drop(self) -> None:
+        """Delete the alias and every version (tests, harnesses)."""
+        for index in self._versions():
+            self._guard(self.es.indices.delete, index=index, ignore_unavailable=True)
+
+    # -- reading -------------------------------------------------------------------------------------------
+    def search(self, query: SearchQuery, *, now: datetime | None = None) -> SearchResult:
+        plan = plan_search(query, self.analyzer, limits=self.limits, now=now)
+        body = es_dsl.search_body(plan)
+        response = self._guard(self.es.search, index=self.alias, **body)
+        hits = response["hits"]
+        facets: dict[str, dict[str, int]] = {field: {} for field in plan.facet_fields}
+        for field, aggregation in (response.get("aggregations") or {}).items():
+            facets[field] = {b["key"]: b["doc_count"] for b in aggregation["buckets"]}
+        return SearchResult(
+            count=int(hits["total"]["value"]),
+            results=[hit["_source"]["package"] for hit in hits["hits"]],
+            facets=facets,
+        )
+
+    def count(self) -> int:
+        return int(self._guard(self.es.count, index=self.alias)["count"])
+
+    def health(self) -> Health:
+        try:
+            cluster = self.es.cluster.health()
+            documents = int(self.es.count(index=self.alias)["count"])
+            versions = self._versions()
+            meta = self.es.indices.get_mapping(index=self.alias)
+        except (*_ERRORS, Exception) as exc:  # unreachable cluster, missing alias, ...
+            return Health(ok=False, backend=self.name, detail=str(exc))
+        analysis = {m["mappings"].get("_meta", {}).get("analysis") for m in meta.values()}
+        detail = f"cluster {cluster['cluster_name']} {cluster['status']}; index {', '.join(versions)}"
+        if documents and analysis != {ANALYSIS_VERSION}:
+            detail += "; text analysis changed since the last reindex: run `delta search reindex`"
+        return Health(
+            ok=cluster["status"] in ("green", "yellow"),
+            backend=self.name,
+            documents=documents,
+            detail=detail,
+        )
+
+    def close(self) -> None:
+        self.es.close()
+
+
+def to_source(document: IndexedDocument) -> dict[str, Any]:
+    source: dict[str, Any] = {
+        "id": document.id,
+        "name": document.name,
+        "state": document.state,
+        "private": document.private,
+        "labels": list(document.labels),
+        "region_code": document.region_code,
+        "modified": document.modified or None,
+        "created": document.created or None,
+        "title_sort": document.title_sort,
+        "package": document.package,
+    }
+    for stream in TEXT_STREAMS:
+        source[es_dsl.words_field(stream)] = document.words[stream]
+        source[es_dsl.grams_field(stream)] = document.grams[stream]
+    keywords: dict[str, list[str]] = {field: [] for field in KEYWORD_FIELDS}
+    facets: dict[str, list[str]] = {field: [] for field in FACET_FIELDS}
+    for field, value, norm in document.keywords:
+        keywords[field].append(norm)
+        if field in facets:
+            facets[field].append(value)
+    for field, values in keywords.items():
+        source[es_dsl.keyword_field(field)] = list(dict.fromkeys(values))
+    for field, values in facets.items():
+        source[es_dsl.facet_field(field)] = list(dict.fromkeys(values))
+    return source
