@@ -27,6 +27,9 @@ def _mount() -> None:
     from signing.cli import register as register_signing
 
     register_signing(app)
+    from interregion.cli import register as register_interregion
+
+    register_interregion(app)
 
 
 def main() -> None:

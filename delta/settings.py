@@ -34,6 +34,21 @@ class Settings(BaseSettings):
     max_query_chars: int = 4000
     max_xml_bytes: int = 1 * MiB
 
+    # Region nodes of the interchange (interregion/, docs/interregion.md).
+    # The portal listens on node_base_port; the nodes 310000..340000 on +1..+4.
+    node_host: str = "127.0.0.1"
+    node_base_port: int = 8000
+    # Where nodes fetch the signed federation registry; unset: the authority's file in home.
+    node_registry_url: str | None = None
+    # The pinned federation authority certificate; unset: the demo one under home/keys.
+    node_authority_cert: Path | None = None
+    node_clock_skew_seconds: int = 60
+    node_assertion_lifetime_seconds: int = 300
+    node_request_lifetime_seconds: int = 600
+    node_session_minutes: int = 30
+    # Seed the demo residents and companies on a node's first start (never in production).
+    node_demo_accounts: bool = True
+
     @model_validator(mode="after")
     def _refuse_demo_secret(self) -> Settings:
         if self.env != "development" and self.secret_key.get_secret_value() == DEMO_SECRET_KEY:

@@ -155,7 +155,8 @@ def demo_serve(
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
     base_port: Annotated[int, typer.Option("--base-port")] = 8000,
 ) -> None:
-    """Start the portal on the embedded default, loading the samples on first start."""
+    """Start the portal on the base port and the four region nodes on the next four ports."""
+    from interregion.launcher import RegionNodes
     from open_portal import demo
 
     portal = _portal()
@@ -171,15 +172,27 @@ def demo_serve(
             )
             typer.echo(f"loaded {json.dumps(report.as_dict())}", err=True)
         token = demo.fresh_token(portal)
+        settings = portal.settings
     finally:
         portal.close()
-    url = f"http://{host}:{base_port}"
-    typer.echo(f"Portal:          {url}/")
-    typer.echo(f"CKAN Action API: {url}/api/3/action/package_search")
-    typer.echo(f"Demo admin:      {demo.DEMO_ADMIN} (password {demo.DEMO_ADMIN_PASSWORD})")
-    typer.echo(f"Admin API token: {token}")
-    sys.stdout.flush()
-    _run_portal(host, base_port)
+    nodes = RegionNodes(host=host, base_port=base_port)
+    try:
+        nodes.provision(settings)
+        nodes.start()
+        nodes.wait_until_up()
+        nodes.keep_registry_fresh(settings)
+        url = f"http://{host}:{base_port}"
+        typer.echo(f"Portal:          {url}/")
+        typer.echo(f"CKAN Action API: {url}/api/3/action/package_search")
+        typer.echo(f"Demo admin:      {demo.DEMO_ADMIN} (password {demo.DEMO_ADMIN_PASSWORD})")
+        typer.echo(f"Admin API token: {token}")
+        for code, node_url in nodes.urls.items():
+            typer.echo(f"Node {code}:     {node_url}/  (service {node_url}/service)")
+        typer.echo("Demo accounts:   delta demo accounts --region CODE")
+        sys.stdout.flush()
+        _run_portal(host, base_port)
+    finally:
+        nodes.stop()
 
 
 def serve(

@@ -1,0 +1,1 @@
+"""The node's audit log: append-only, hash-chained, every record signed."""

@@ -1,0 +1,1 @@
+"""The node's view of the federation: who the members are, and the demo authority's duties."""

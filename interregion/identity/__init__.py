@@ -1,0 +1,1 @@
+"""The home identity provider: accounts, levels of assurance, attributes, pairwise IDs."""

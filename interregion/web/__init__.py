@@ -1,0 +1,1 @@
+"""Browser-facing pieces shared by the node's pages: cookies, CSRF, templates, safe redirects."""

@@ -1,0 +1,73 @@
+"""Signed cookies, named per region.
+
+All demo nodes share the host 127.0.0.1 and browsers scope cookies by host,
+not port, so every cookie name carries the region code: otherwise node
+310000's session cookie would be sent to (and overwritten by) node 320000.
+Values are a random token plus an HMAC, so a forged or truncated cookie is
+rejected before any database lookup.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+MAX_COOKIE_CHARS = 200
+
+
+class CookieJar:
+    def __init__(self, *, key: bytes, region_code: str, secure: bool) -> None:
+        self._key = key
+        self._region = region_code
+        self._secure = secure
+
+    def name(self, purpose: str) -> str:
+        return f"delta_{purpose}_{self._region}"
+
+    def _mac(self, value: str) -> str:
+        digest = hmac.new(self._key, f"cookie:{value}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+    def read(self, request: Request, purpose: str) -> str | None:
+        """The token inside the cookie, if the cookie is ours and intact."""
+        raw = request.cookies.get(self.name(purpose))
+        if not raw or len(raw) > MAX_COOKIE_CHARS or "." not in raw:
+            return None
+        value, mac = raw.rsplit(".", 1)
+        return value if hmac.compare_digest(mac, self._mac(value)) else None
+
+    def write(
+        self, response: Response, purpose: str, value: str, *, max_age: int | None = None
+    ) -> None:
+        response.set_cookie(
+            self.name(purpose),
+            f"{value}.{self._mac(value)}",
+            max_age=max_age,
+            path="/",
+            httponly=True,
+            samesite="lax",
+            secure=self._secure,
+        )
+
+    def clear(self, response: Response, purpose: str) -> None:
+        response.delete_cookie(
+            self.name(purpose), path="/", httponly=True, samesite="lax", secure=self._secure
+        )
+
+    def derived(self, purpose: str, value: str) -> str:
+        """A value bound to a cookie's token (the CSRF form token, say)."""
+        digest = hmac.new(self._key, f"{purpose}:{value}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()

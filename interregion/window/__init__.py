@@ -1,0 +1,1 @@
+"""Back-channel identity for the cross-region windows: JWT identity assertions."""
