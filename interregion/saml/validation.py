@@ -124,6 +124,9 @@ def _checked(
         raise SamlRefused("unknown-issuer", "the sender is not registered as an identity provider")
     if root.find(names.saml("EncryptedAssertion")) is not None:
         raise SamlRefused("malformed", "encrypted assertions are not used in this federation")
+    if len(list(root.iter(names.ASSERTION))) > 1:
+        # Exactly one: a second copy is how every wrapping attack starts, and never needed.
+        raise SamlRefused("multiple-assertions", "the response holds more than one assertion")
     response = _verified(data, names.RESPONSE, idp=idp, trust=trust, expect=expect)
     # Only the verified elements are read from here on.
     if response.get("Version") != names.VERSION or unverified_issuer(response) != idp.entity_id:

@@ -31,8 +31,14 @@ def _step_path(step: Step, handle: str) -> str:
 
 
 def _gone(request: Request, web: WebDep) -> Response:
+    # Expired, finished, or a handle copied from another browser: worth an audit record.
+    seq = web.node.audit.append(
+        event="idp.login-not-found", outcome="refused", reason="login-not-found",
+        detail={"path": request.url.path},
+    )  # fmt: skip
     return web.pages.refusal(
         request,
+        audit=seq,
         reason="login-not-found",
         message=(
             "登录已过期或不属于本浏览器，请从服务重新开始 / "

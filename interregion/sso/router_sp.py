@@ -87,8 +87,12 @@ def start(
                 now=now,
             )
     except SamlRefused as refusal:
+        seq = node.audit.append(
+            event="sso.request-refused", outcome="refused", reason=refusal.reason,
+            detail={"home": home}, now=now,
+        )  # fmt: skip
         return web.pages.refusal(
-            request, reason=refusal.reason, message=refusal.message, status=404
+            request, reason=refusal.reason, message=refusal.message, status=404, audit=seq
         )
     node.audit.append(
         event="sso.request-sent",

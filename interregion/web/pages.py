@@ -50,6 +50,10 @@ REASON_TEXT: dict[str, tuple[str, str]] = {
         "登录凭证结构异常（签名包装攻击）",
         "The login response was tampered with (signature wrapping).",
     ),
+    "multiple-assertions": (
+        "登录凭证包含多个断言",
+        "The login response holds more than one assertion.",
+    ),
     "signature-invalid": (
         "登录凭证的签名不可信",
         "The login response is not signed by a trusted key.",

@@ -16,6 +16,8 @@ from lxml import etree
 
 from interregion.clock import utcnow
 from interregion.identity.levels import Level
+from interregion.saml.authn_request import build_authn_request
+from signing.xmldsig import sign_element
 from tests.interregion import forge
 from tests.interregion.browser import Browser, Page
 from tests.interregion.cluster import Cluster
@@ -222,7 +224,14 @@ def test_response_from_a_home_the_request_was_not_sent_to(
 # --- signature wrapping: every variant, on a real Response ---------------------------------
 
 ATTACKS = {**RESPONSE_ATTACKS, **ASSERTION_ATTACKS}
-WRAPPING_REASONS = {"signature-wrapping", "schema-invalid", "tampered", "unsigned", "malformed"}
+WRAPPING_REASONS = {
+    "signature-wrapping",
+    "multiple-assertions",
+    "schema-invalid",
+    "tampered",
+    "unsigned",
+    "malformed",
+}
 DS = "http://www.w3.org/2000/09/xmldsig#"
 
 
@@ -299,6 +308,61 @@ def test_tampered_and_replayed_requests_at_the_home_node(
     assert browser.post(form.action, form.fields).status == 200  # the genuine one
     replayed = browser.post(form.action, form.fields)
     assert_refused(cluster, replayed, at=HOME, reason="replayed")
+
+
+def test_two_validly_signed_assertions(cluster: Cluster, browser: Browser) -> None:
+    """Exactly one assertion, even when both are genuine and the Response is signed."""
+    request_id = pending_request_id(browser, cluster, sp=SP, home=HOME)
+    key = cluster.signing_key(HOME)
+    root = etree.fromstring(forge.response(cluster, home=HOME, sp=SP, in_response_to=request_id))
+    second = etree.fromstring(
+        forge.response(cluster, home=HOME, sp=SP, in_response_to=request_id, name="另一人")
+    ).find(f"{{{forge.SAML}}}Assertion")
+    root.remove(root.find(f"{{{DS}}}Signature"))
+    root.append(second)
+    sign_element(root, key=key, purpose="saml", after=f"{{{forge.SAML}}}Issuer")
+    document = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    page = browser.post(acs(cluster, SP), forge.form_for(document, request_id))
+    assert_refused(cluster, page, at=SP, reason="multiple-assertions")
+
+
+def test_the_home_node_answers_only_the_registered_acs(cluster: Cluster, browser: Browser) -> None:
+    """A correctly signed AuthnRequest asking for the answer somewhere else is refused."""
+    document = build_authn_request(
+        request_id="_" + "cd" * 16,
+        issuer=cluster.entity_id(SP),
+        destination=f"{cluster.url(HOME)}/saml/sso",
+        acs_url="http://127.0.0.1:9/steal",
+        min_level=Level.SUBSTANTIAL,
+        requested=["name"],
+        key=cluster.signing_key(SP),
+        now=utcnow(),
+    )
+    form = {"SAMLRequest": base64.b64encode(document).decode(), "RelayState": "r"}
+    page = browser.post(f"{cluster.url(HOME)}/saml/sso", form)
+    assert_refused(cluster, page, at=HOME, reason="wrong-acs")
+
+
+def test_the_home_node_refuses_unknown_services(cluster: Cluster, browser: Browser) -> None:
+    document = build_authn_request(
+        request_id="_" + "ef" * 16,
+        issuer="http://127.0.0.1:9/saml/metadata",
+        destination=f"{cluster.url(HOME)}/saml/sso",
+        acs_url="http://127.0.0.1:9/saml/acs",
+        min_level=Level.SUBSTANTIAL,
+        requested=["name"],
+        key=forge.foreign_key(),
+        now=utcnow(),
+    )
+    form = {"SAMLRequest": base64.b64encode(document).decode()}
+    page = browser.post(f"{cluster.url(HOME)}/saml/sso", form)
+    assert_refused(cluster, page, at=HOME, reason="unknown-issuer")
+
+
+def test_starting_a_login_for_an_unknown_region(cluster: Cluster, browser: Browser) -> None:
+    page = browser.get(f"{cluster.url(SP)}/sso/start?home=110000")
+    assert page.status == 404 and page.text_of("reason") == "unknown-region"
+    assert cluster.audit_record(SP, int(page.text_of("audit-seq")))["outcome"] == "refused"
 
 
 def test_full_login_still_works_after_the_attacks(cluster: Cluster, browser: Browser) -> None:
