@@ -9,7 +9,7 @@ title and description, temporal coverage) are real columns, not extras.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -17,6 +17,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -181,6 +182,8 @@ class Resource(Base):
     metadata_modified: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # Resource-level keys CKAN clients add freely (e.g. "schema", "encoding").
     extras: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Outcome of validating the stored file: pending, success, failure or error.
+    validation_status: Mapped[str | None] = mapped_column(String(20))
 
     package: Mapped[Package] = relationship(overlaps="resources")
 
@@ -210,3 +213,127 @@ class CatalogRevision(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     revision: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+# --- Publishing: downloads, validation, DataStore (docs/publishing.md) -------------------
+
+
+class DownloadCount(Base):
+    """Downloads of a resource per day. Rows outlive their resource, so a dataset's
+    total still counts files it no longer has. What counts as one download: a full
+    GET, or a range request starting at byte 0 (so a resumed download counts once)."""
+
+    __tablename__ = "download_count"
+    __table_args__ = (Index("ix_download_count_package_id", "package_id"),)
+
+    resource_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    package_id: Mapped[str] = mapped_column(String(36))
+    count: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class IngestJob(Base):
+    """Work after an upload commits: validate the stored file, then load the DataStore.
+
+    ``available_at`` is when the job may next be claimed; a running job's claim sets it
+    to the end of its lease, so a job whose worker died is picked up again later.
+    """
+
+    __tablename__ = "ingest_job"
+    __table_args__ = (Index("ix_ingest_job_state_available", "state", "available_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    resource_id: Mapped[str] = mapped_column(String(36), index=True)
+    # The stored file the job is about; once the resource has another, the job is moot.
+    storage_key: Mapped[str] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(20), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    available_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    finished: Mapped[datetime | None] = mapped_column(DateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class ResourceValidation(Base):
+    """The newest validation report of a resource's stored file."""
+
+    __tablename__ = "resource_validation"
+
+    resource_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    storage_key: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20))
+    created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    finished: Mapped[datetime | None] = mapped_column(DateTime)
+    # The encoding the file arrived in (it is read as UTF-8 after conversion).
+    source_encoding: Mapped[str | None] = mapped_column(String(40))
+    # The Table Schema the rows were checked against (given or inferred).
+    table_schema: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    report: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class DatastoreTable(Base):
+    """Where a resource's DataStore rows live, and their CKAN field list.
+
+    The physical table name is generated (``ds_`` + random hex), never taken
+    from user text; a reload fills a new table and swaps this row to it.
+    """
+
+    __tablename__ = "datastore_table"
+
+    resource_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    table_name: Mapped[str] = mapped_column(String(63), unique=True)
+    fields: Mapped[list[Any]] = mapped_column(default=list)
+    primary_key: Mapped[list[Any]] = mapped_column(default=list)
+    created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    modified: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # The stored file the rows were loaded from (None: written through the API).
+    source_key: Mapped[str | None] = mapped_column(String(100))
+
+
+# --- Data-use applications for conditionally open datasets ------------------------------
+
+
+class DataApplication(Base):
+    """A request to use a conditional dataset's data, and (once approved) the grant."""
+
+    __tablename__ = "data_application"
+    __table_args__ = (
+        Index("ix_data_application_applicant", "applicant_id", "package_id"),
+        Index("ix_data_application_package_state", "package_id", "state"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    package_id: Mapped[str] = mapped_column(ForeignKey("package.id"))
+    applicant_id: Mapped[str] = mapped_column(String(36))
+    purpose: Mapped[str] = mapped_column(Text)
+    applicant_organization: Mapped[str] = mapped_column(String(512))
+    intended_use: Mapped[str] = mapped_column(Text)
+    agreement_accepted_at: Mapped[datetime] = mapped_column(DateTime)
+    # pending -> approved | rejected; approved -> revoked. Expiry is read from expires_at.
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(36))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_by: Mapped[str | None] = mapped_column(String(36))
+    revoke_reason: Mapped[str | None] = mapped_column(Text)
+
+    package: Mapped[Package] = relationship(lazy="joined")
+
+
+class DataApplicationEvent(Base):
+    """Append-only audit of the application workflow (the database refuses updates)."""
+
+    __tablename__ = "data_application_event"
+    __table_args__ = (Index("ix_data_application_event_application", "application_id", "at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    application_id: Mapped[str] = mapped_column(String(36))
+    package_id: Mapped[str] = mapped_column(String(36))
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    actor_id: Mapped[str | None] = mapped_column(String(36))
+    action: Mapped[str] = mapped_column(String(30))
+    reason: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -27,6 +27,22 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr(DEMO_SECRET_KEY)
     log_level: str = "INFO"
 
+    # Publishing (docs/publishing.md): validation and DataStore loading run after the
+    # upload commits, in a worker thread of each portal process.
+    ingest_worker: bool = True
+    ingest_poll_seconds: float = 2.0
+    validation_max_errors: int = 1000
+    max_xlsx_uncompressed_bytes: int = 1 * GiB
+    max_xlsx_compression_ratio: int = 200
+    datastore_auto_load: bool = True
+    datastore_default_limit: int = 100
+    datastore_max_limit: int = 32000
+    datastore_search_sql_enabled: bool = False
+    datastore_sql_timeout_ms: int = 10_000
+    # Data-use applications: how long an approval lasts unless the reviewer says otherwise.
+    application_grant_days: int = 365
+    application_max_grant_days: int = 3 * 365
+
     # Explicit limits on input: every one of them is a setting, not a constant.
     max_json_body_bytes: int = 8 * MiB
     max_upload_bytes: int = 10 * GiB
