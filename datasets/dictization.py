@@ -1,4 +1,12 @@
-"""Catalog rows to CKAN dicts, exactly as CKAN's ``*_show`` actions print them."""
+"""Catalog rows to CKAN dicts, exactly as CKAN's ``*_show`` actions print them.
+
+Dicts of conditionally open datasets come out safe by default: a link
+resource's ``url`` is replaced by the portal's access-controlled URL (which
+redirects once the caller may have the data) and URL-valued extras are left
+out. Every path that prints these dicts -- search index, activity stream,
+group listings -- therefore never leaks where the data is; read paths that
+know the caller may have it ask for ``reveal=True``.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +16,7 @@ from urllib.parse import quote
 
 from datasets.models import Group, Package, Resource
 from standards import licences
+from standards.open_classes import OpenClass
 
 # Keys a resource dict always has; anything else in Resource.extras is spread beside them.
 RESOURCE_CORE_KEYS = frozenset(
@@ -15,8 +24,11 @@ RESOURCE_CORE_KEYS = frozenset(
         "id", "package_id", "url", "name", "description", "format", "mimetype", "size",
         "hash", "position", "state", "created", "last_modified", "metadata_modified",
         "url_type", "mimetype_inner", "cache_url", "cache_last_updated", "datastore_active",
+        "validation_status", "validation_url", "access_requires_application", "downloads",
     }
 )  # fmt: skip
+# The path segment standing in for the file name of a link resource's access URL.
+LINK_SEGMENT = "link"
 
 
 def iso(value: datetime | None) -> str | None:
@@ -30,14 +42,43 @@ def download_url(site_url: str, package_id: str, resource_id: str, filename: str
     )
 
 
-def resource_dict(resource: Resource, *, site_url: str) -> dict[str, Any]:
+def resource_base_url(site_url: str, package_id: str, resource_id: str) -> str:
+    return f"{site_url.rstrip('/')}/dataset/{package_id}/resource/{resource_id}"
+
+
+def access_url(site_url: str, resource: Resource) -> str:
+    """The portal URL that serves (or, for a link, redirects to) the resource's data."""
+    if resource.url_type == "upload" and resource.url and "/" not in resource.url:
+        return download_url(site_url, resource.package_id, resource.id, resource.url)
+    return download_url(site_url, resource.package_id, resource.id, LINK_SEGMENT)
+
+
+def is_access_url(site_url: str, resource: Resource, url: str) -> bool:
+    prefix = resource_base_url(site_url, resource.package_id, resource.id) + "/download/"
+    return url.startswith(prefix)
+
+
+def _is_url(value: Any) -> bool:
+    return isinstance(value, str) and value.strip().lower().startswith(("http://", "https://"))
+
+
+def resource_dict(
+    resource: Resource, *, site_url: str, open_class: str | None = None, reveal: bool = False
+) -> dict[str, Any]:
+    """``reveal``: the caller may have the data, so links of conditional datasets show."""
+    if open_class is None:
+        open_class = resource.package.open_class if resource.package else None
+    conditional = open_class == OpenClass.CONDITIONAL
+    hide = conditional and not reveal
     url = resource.url
     if resource.url_type == "upload" and url and "/" not in url:
         url = download_url(site_url, resource.package_id, resource.id, url)
+    elif hide and url:
+        url = download_url(site_url, resource.package_id, resource.id, LINK_SEGMENT)
     out: dict[str, Any] = {
         key: value
         for key, value in (resource.extras or {}).items()
-        if key not in RESOURCE_CORE_KEYS
+        if key not in RESOURCE_CORE_KEYS and not (hide and _is_url(value))
     }
     out.update(
         {
@@ -60,8 +101,14 @@ def resource_dict(resource: Resource, *, site_url: str) -> dict[str, Any]:
             "cache_url": None,
             "cache_last_updated": None,
             "datastore_active": bool((resource.extras or {}).get("datastore_active", False)),
+            "validation_status": resource.validation_status,
         }
     )
+    if resource.validation_status:
+        base = resource_base_url(site_url, resource.package_id, resource.id)
+        out["validation_url"] = f"{base}/validation.json"
+    if conditional:
+        out["access_requires_application"] = True
     return out
 
 
@@ -107,7 +154,7 @@ def organization_summary(group: Group) -> dict[str, Any]:
     }
 
 
-def package_dict(package: Package, *, site_url: str) -> dict[str, Any]:
+def package_dict(package: Package, *, site_url: str, reveal: bool = False) -> dict[str, Any]:
     licence = licences.get(package.license_id)
     return {
         "id": package.id,
@@ -166,7 +213,10 @@ def package_dict(package: Package, *, site_url: str) -> dict[str, Any]:
             for g in package.groups
         ],
         "extras": [{"key": e.key, "value": e.value} for e in package.extras],
-        "resources": [resource_dict(r, site_url=site_url) for r in package.resources],
+        "resources": [
+            resource_dict(r, site_url=site_url, open_class=package.open_class, reveal=reveal)
+            for r in package.resources
+        ],
         "relationships_as_object": [],
         "relationships_as_subject": [],
     }

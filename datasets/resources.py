@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import json
 import mimetypes
+from collections.abc import Iterable
 from typing import Any
 
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+import datasets.datastore.tables as datastore_tables
 from datasets import packages, repository
 from datasets.access import Principal
-from datasets.dictization import RESOURCE_CORE_KEYS, download_url, resource_dict
-from datasets.models import Package, Resource, new_id, utcnow
+from datasets.dictization import RESOURCE_CORE_KEYS, is_access_url, resource_dict
+from datasets.models import DownloadCount, IngestJob, Package, Resource, new_id, utcnow
 from datasets.schemas import ResourceIn, parse_model
 from datasets.storage import Upload, safe_filename
 from datasets.unit import CatalogUnit
+from datasets.validation.formats import canonical, is_tabular
+from datasets.validation.sniff import sniff
 from delta.errors import ErrorDict, NotAuthorized, NotFound, ValidationFailed
 
 MAX_EXTRAS_BYTES = 64 * 1024
@@ -137,6 +146,8 @@ def _retire(unit: CatalogUnit, resource: Resource) -> None:
     if resource.storage_key:
         unit.obsolete_files.append(resource.storage_key)
         resource.storage_key = None
+    # As CKAN does: a deleted resource takes its DataStore table with it.
+    datastore_tables.drop_for_resource(unit.session, resource.id)
 
 
 def _apply(
@@ -154,8 +165,10 @@ def _apply(
     resource.metadata_modified = utcnow()
     extras = _extras(spec, errors)
     if upload is not None:
-        _store_upload(unit, resource, upload, errors)
-    elif not (existing and resource.url_type == "upload" and _same_upload(unit, resource, spec)):
+        _store_upload(unit, resource, spec, upload, errors)
+    elif existing and _unchanged_file_or_link(unit, resource, spec):
+        pass
+    else:
         # A link (or an upload record from another portal, which arrives as its URL).
         if resource.storage_key:
             unit.obsolete_files.append(resource.storage_key)
@@ -164,43 +177,71 @@ def _apply(
         resource.url_type = None
         resource.size = spec.size
         resource.hash = spec.hash
-    resource.format = _format(spec.format, resource.url)
+        resource.validation_status = None
+    resource.format = _format(spec.format, resource.url or "")
     if upload is None and spec.hash and resource.url_type != "upload":
         resource.hash = spec.hash
     resource.extras = {**extras, **_kept_internal(resource)}
 
 
-def _same_upload(unit: CatalogUnit, resource: Resource, spec: ResourceIn) -> bool:
-    """A client sent back our own upload URL (or file name): keep the stored file."""
-    if not spec.url:
+def _unchanged_file_or_link(unit: CatalogUnit, resource: Resource, spec: ResourceIn) -> bool:
+    """A client sent back a URL we printed for this resource: keep what it stands for.
+
+    For uploads that is the download URL (or the file name); for links of conditional
+    datasets it is the access-controlled URL printed in place of the real link.
+    """
+    if resource.url_type == "upload" and (not spec.url or spec.url == resource.url):
         return True
-    ours = download_url(unit.site_url, resource.package_id, resource.id, resource.url)
-    return spec.url in (ours, resource.url)
+    return bool(spec.url) and is_access_url(unit.site_url, resource, spec.url or "")
 
 
-def _store_upload(unit: CatalogUnit, resource: Resource, upload: Upload, errors: ErrorDict) -> None:
+def _store_upload(
+    unit: CatalogUnit, resource: Resource, spec: ResourceIn, upload: Upload, errors: ErrorDict
+) -> None:
     if unit.storage is None:
         errors["upload"] = ["File uploads are not enabled on this portal"]
         return
     filename = safe_filename(upload.filename)
-    key = f"{resource.id}-{new_id()[:8]}"
-    try:
-        stored = unit.storage.save(key, upload.stream, max_bytes=unit.max_upload_bytes)
-    except ValidationFailed as exc:
-        errors.update(exc.errors)
+    staged = upload.staged
+    if staged is None:
+        if upload.stream is None:
+            errors["upload"] = ["The upload has no content"]
+            return
+        try:
+            staged = unit.storage.stage(upload.stream, max_bytes=unit.max_upload_bytes)
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
+            return
+    # From here the unit owns the file: published on commit, removed on rollback.
+    unit.staged_files.append(staged)
+    resource_format = canonical(_format(spec.format, filename))
+    sniffed = sniff(staged, resource_format=resource_format, xlsx=unit.xlsx_limits)
+    if sniffed.problems:
+        errors["upload"] = sniffed.problems
         return
-    unit.written_files.append(key)
     if resource.storage_key:
         unit.obsolete_files.append(resource.storage_key)
-    resource.storage_key = key
+    resource.storage_key = staged.key
     resource.url = filename
     resource.url_type = "upload"
-    resource.size = stored.size
-    resource.hash = stored.sha256
+    resource.size = staged.size
+    resource.hash = staged.sha256
     resource.mimetype = (
-        resource.mimetype or upload.content_type or mimetypes.guess_type(filename)[0]
+        resource.mimetype or mimetypes.guess_type(filename)[0] or _plain(upload.content_type)
     )
     resource.last_modified = utcnow()
+    resource.validation_status = None
+    if is_tabular(resource_format):
+        resource.validation_status = "pending"
+        unit.session.add(IngestJob(resource_id=resource.id, storage_key=staged.key))
+        unit.ingest_queued = True
+
+
+def _plain(content_type: str | None) -> str | None:
+    """A part's declared type, unless it is the meaningless catch-all."""
+    if not content_type or content_type.startswith("application/octet-stream"):
+        return None
+    return content_type.split(";")[0].strip()[:200]
 
 
 def _format(value: str | None, url: str) -> str:
@@ -232,3 +273,45 @@ def _kept_internal(resource: Resource) -> dict[str, Any]:
     """Keys the system itself maintains on a resource survive client updates."""
     current = resource.extras or {}
     return {key: current[key] for key in ("datastore_active",) if key in current}
+
+
+# --- Download counts ------------------------------------------------------------------
+
+
+def record_download(session: Session, resource: Resource) -> None:
+    """Count one download of ``resource`` today (callers decide what counts; see models)."""
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+    statement = insert(DownloadCount).values(
+        resource_id=resource.id, day=utcnow().date(), package_id=resource.package_id, count=1
+    )
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["resource_id", "day"],
+            set_={"count": DownloadCount.count + 1},
+        )
+    )
+
+
+def download_counts(session: Session, resource_ids: Iterable[str]) -> dict[str, int]:
+    ids = list(set(resource_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(DownloadCount.resource_id, func.sum(DownloadCount.count))
+        .where(DownloadCount.resource_id.in_(ids))
+        .group_by(DownloadCount.resource_id)
+    ).all()
+    return {resource_id: int(total or 0) for resource_id, total in rows}
+
+
+def package_download_counts(session: Session, package_ids: Iterable[str]) -> dict[str, int]:
+    """Totals per dataset, including files the dataset has since removed."""
+    ids = list(set(package_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(DownloadCount.package_id, func.sum(DownloadCount.count))
+        .where(DownloadCount.package_id.in_(ids))
+        .group_by(DownloadCount.package_id)
+    ).all()
+    return {package_id: int(total or 0) for package_id, total in rows}

@@ -8,7 +8,8 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
-from datasets.storage import Storage
+from datasets.storage import StagedFile, Storage
+from datasets.validation.xlsx_guard import XlsxLimits
 from delta.settings import GiB
 
 T = TypeVar("T")
@@ -30,20 +31,31 @@ class CatalogUnit:
     site_url: str
     storage: Storage | None = None
     max_upload_bytes: int = 10 * GiB
+    xlsx_limits: XlsxLimits = field(default_factory=lambda: XlsxLimits(GiB, 200))
     reads: ReadCache | None = None
     # Datasets whose search entry must follow this unit's changes once it commits.
     changed_packages: set[str] = field(default_factory=set)
-    # Files written by this unit: removed again if the unit rolls back.
-    written_files: list[str] = field(default_factory=list)
+    # Uploads this unit stores: moved into place just before commit, kept after it,
+    # removed again if the unit rolls back (see datasets.storage).
+    staged_files: list[StagedFile] = field(default_factory=list)
     # Files to remove once the unit has committed (replaced or deleted uploads).
     obsolete_files: list[str] = field(default_factory=list)
+    # Set when the unit queued ingest jobs: the worker is woken once the unit commits.
+    ingest_queued: bool = False
 
-    def discard_written_files(self) -> None:
-        if self.storage is None:
-            return
-        for key in self.written_files:
-            self.storage.delete(key)
-        self.written_files.clear()
+    def publish_staged_files(self) -> None:
+        for staged in self.staged_files:
+            staged.publish()
+
+    def keep_staged_files(self) -> None:
+        for staged in self.staged_files:
+            staged.keep()
+        self.staged_files.clear()
+
+    def discard_staged_files(self) -> None:
+        for staged in self.staged_files:
+            staged.discard()
+        self.staged_files.clear()
 
     def remove_obsolete_files(self) -> None:
         if self.storage is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,9 +12,13 @@ from delta import __version__
 from delta.http import install_error_handlers
 from delta.logging import configure_logging
 from delta.settings import Settings, load_settings
-from open_portal import downloads
 from open_portal.ckan.dispatcher import router as ckan_router
+from open_portal.datapackage import router as datapackage_router
+from open_portal.datastore_dump import router as dump_router
+from open_portal.downloads import router as downloads_router
 from open_portal.runtime import Portal
+
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -23,7 +28,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        portal.storage.sweep_temporary()
+        temporary, orphans = portal.sweep_storage()
+        if temporary or orphans:
+            log.info(
+                "storage sweep: %d temporary and %d orphaned files removed", temporary, orphans
+            )
+        if settings.ingest_worker:
+            portal.ingest.start()
         yield
         portal.close()
 
@@ -37,5 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.portal = portal
     install_error_handlers(app)
     app.include_router(ckan_router)
-    app.include_router(downloads.router)
+    app.include_router(downloads_router)
+    app.include_router(dump_router)
+    app.include_router(datapackage_router)
     return app

@@ -258,9 +258,12 @@ def _progress_line(prefix: str):  # type: ignore[no-untyped-def]
 
 
 def register(app: typer.Typer) -> None:
+    from open_portal.applications.cli import app as application_app
+
     app.add_typer(db_app, name="db")
     app.add_typer(user_app, name="user")
     app.add_typer(token_app, name="token")
     app.add_typer(demo_app, name="demo")
     app.add_typer(search_app, name="search")
+    app.add_typer(application_app, name="application")
     app.command("serve")(serve)

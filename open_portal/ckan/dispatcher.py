@@ -10,18 +10,22 @@ from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from datasets import repository
 from datasets.storage import Upload
-from delta.errors import DomainError, ValidationFailed
+from delta.errors import DomainError, NotAuthorized, ValidationFailed
 from open_portal.accounts import service as accounts
 from open_portal.accounts.tokens import from_header
 from open_portal.ckan import envelope, registry
 from open_portal.ckan.registry import ActionContext, ActionSpec
-from open_portal.ckan.request_data import read_action_data
+from open_portal.ckan.request_data import Gate, UploadTarget, read_action_data
 from open_portal.runtime import Portal
 
 log = logging.getLogger(__name__)
 
 router = APIRouter()
+
+# Actions that store a file part (``upload``); others read file parts only as form data.
+UPLOAD_ACTIONS = frozenset({"resource_create", "resource_update", "resource_patch"})
 
 
 def help_url(portal: Portal, name: str) -> str:
@@ -38,21 +42,73 @@ async def action_endpoint(name: str, request: Request) -> Response:
             help_url(portal, "help_show"), f"Action name not known: {name[:100]}"
         )
     url = help_url(portal, name)
+    token = from_header(request.headers.get("authorization")) or from_header(
+        request.headers.get("x-ckan-api-key")
+    )
+    target = UploadTarget(
+        storage=portal.storage,
+        max_bytes=portal.settings.max_upload_bytes,
+        gate=_upload_gate(portal, spec.name, token),
+        accepts_files=spec.name in UPLOAD_ACTIONS,
+    )
     try:
         data, uploads = await read_action_data(
             request,
             side_effect_free=spec.side_effect_free,
             body_limit=portal.settings.max_json_body_bytes,
+            uploads=target,
         )
     except DomainError as exc:
         return envelope.from_error(url, exc)
     data.pop("callback", None)
-    token = from_header(request.headers.get("authorization")) or from_header(
-        request.headers.get("x-ckan-api-key")
-    )
-    return await run_in_threadpool(
-        _execute, portal=portal, spec=spec, data=data, uploads=uploads, token=token, url=url
-    )
+    try:
+        return await run_in_threadpool(
+            _execute, portal=portal, spec=spec, data=data, uploads=uploads, token=token, url=url
+        )
+    finally:
+        # Files the action's unit did not keep (it failed, or never used them) go now.
+        for upload in uploads.values():
+            if upload.staged is not None:
+                await run_in_threadpool(upload.staged.discard)
+
+
+def _upload_gate(portal: Portal, action_name: str, token: str | None) -> Gate:
+    """Refuses a file part before any byte of it is stored, unless the caller may write it."""
+
+    async def gate(fields: dict[str, Any]) -> None:
+        await run_in_threadpool(_check_may_upload, portal, action_name, fields, token)
+
+    return gate
+
+
+def _check_may_upload(
+    portal: Portal, action_name: str, fields: dict[str, Any], token: str | None
+) -> None:
+    with portal.sessions() as session:
+        user = accounts.user_for_token(session, token) if token else None
+        actor = accounts.principal_for(session, user)
+        if actor.is_anonymous:
+            raise NotAuthorized("You must be logged in to upload files")
+        ref = fields.get("package_id" if action_name == "resource_create" else "id")
+        owner: str | None = None
+        known = False
+        if isinstance(ref, str) and ref:
+            if action_name == "resource_create":
+                package = repository.find_package(session, ref)
+                known, owner = package is not None, package.owner_org if package else None
+            else:
+                resource = repository.find_resource(session, ref)
+                known = resource is not None
+                owner = resource.package.owner_org if resource is not None else None
+        # Without the target yet (fields after the file), at least be an editor somewhere.
+        allowed = (
+            actor.can_edit_in(owner)
+            if known
+            else actor.sysadmin
+            or any(capacity in ("admin", "editor") for capacity in actor.capacities.values())
+        )
+        if not allowed:
+            raise NotAuthorized(f"User {actor.name} not authorized to upload files here")
 
 
 def _execute(

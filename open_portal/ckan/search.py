@@ -7,6 +7,7 @@ from typing import Any
 
 from datasets import repository
 from delta.errors import SearchQueryError, ValidationFailed
+from open_portal.applications import disclosure
 from open_portal.ckan.params import as_bool, as_str_list
 from open_portal.ckan.registry import ActionContext
 from search import errors as search_errors
@@ -105,9 +106,11 @@ def package_search(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
         found = ctx.portal.search.search(query)
     except search_errors.SearchQueryError as exc:
         raise SearchQueryError(str(exc)) from None
+    # The index holds the public form of each dict; reveal and count for this caller.
+    results = disclosure.packages_for(ctx.session, ctx.actor, ctx.unit.site_url, found.results)
     return {
         "count": found.count,
-        "results": found.results,
+        "results": results,
         "sort": query.sort,
         "facets": found.facets,
         "search_facets": _search_facets(ctx, found.facets),

@@ -1,5 +1,13 @@
 """The CKAN actions. Importing this package registers all of them."""
 
-from open_portal.ckan.actions import groups, packages, resources, site, users
+from open_portal.ckan.actions import (
+    applications,
+    datastore,
+    groups,
+    packages,
+    resources,
+    site,
+    users,
+)
 
-__all__ = ["groups", "packages", "resources", "site", "users"]
+__all__ = ["applications", "datastore", "groups", "packages", "resources", "site", "users"]

@@ -7,11 +7,21 @@ from typing import Any
 from datasets import activity, repository
 from datasets import packages as service
 from datasets.dictization import package_dict
+from open_portal.applications import disclosure
 from open_portal.ckan.params import as_bool, as_int, required_str
 from open_portal.ckan.registry import ActionContext, action, visibility_key
 from open_portal.ckan.search import package_search as _package_search
 
 MAX_LIST = 1000
+
+
+def _disclosed(ctx: ActionContext, packages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Real link URLs of conditional datasets only for callers who may have the data."""
+    return disclosure.packages_for(ctx.session, ctx.actor, ctx.unit.site_url, packages)
+
+
+def _disclosed_one(ctx: ActionContext, package: dict[str, Any]) -> dict[str, Any]:
+    return _disclosed(ctx, [package])[0]
 
 
 @action(side_effect_free=True)
@@ -60,7 +70,7 @@ def current_package_list_with_resources(
         page = as_int(data, "page", 1, minimum=1) or 1
         offset = (page - 1) * limit
     rows = repository.recent_packages(ctx.session, ctx.actor, limit=limit, offset=offset)
-    return [package_dict(p, site_url=ctx.unit.site_url) for p in rows]
+    return _disclosed(ctx, [package_dict(p, site_url=ctx.unit.site_url) for p in rows])
 
 
 @action(side_effect_free=True)
@@ -69,7 +79,8 @@ def package_show(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
 
     :param id: the id or name of the dataset
     """
-    return service.show_package(ctx.unit, actor=ctx.actor, ref=required_str(data, "id"))
+    shown = service.show_package(ctx.unit, actor=ctx.actor, ref=required_str(data, "id"))
+    return _disclosed_one(ctx, shown)
 
 
 @action(side_effect_free=True)
@@ -97,7 +108,7 @@ def package_create(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     ``theme``, ``title_en``, ``notes_en``, ``temporal_start`` and ``temporal_end`` may be
     given as top-level keys or as ``extras``.
     """
-    return service.create_package(ctx.unit, actor=ctx.actor, data=data)
+    return _disclosed_one(ctx, service.create_package(ctx.unit, actor=ctx.actor, data=data))
 
 
 @action()
@@ -106,7 +117,7 @@ def package_update(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
 
     :param id: the id or name of the dataset
     """
-    return service.update_package(ctx.unit, actor=ctx.actor, data=data)
+    return _disclosed_one(ctx, service.update_package(ctx.unit, actor=ctx.actor, data=data))
 
 
 @action()
@@ -115,7 +126,8 @@ def package_patch(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
 
     :param id: the id or name of the dataset
     """
-    return service.update_package(ctx.unit, actor=ctx.actor, data=data, patch=True)
+    updated = service.update_package(ctx.unit, actor=ctx.actor, data=data, patch=True)
+    return _disclosed_one(ctx, updated)
 
 
 @action()

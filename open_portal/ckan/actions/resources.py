@@ -5,8 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from datasets import resources as service
+from open_portal.applications import disclosure
 from open_portal.ckan.params import required_str
 from open_portal.ckan.registry import ActionContext, action
+
+
+def _disclosed(ctx: ActionContext, resource: dict[str, Any]) -> dict[str, Any]:
+    """A conditional dataset's real link URL only for callers who may have the data."""
+    return disclosure.resource_for(ctx.session, ctx.actor, ctx.unit.site_url, resource)
 
 
 @action(side_effect_free=True)
@@ -15,7 +21,8 @@ def resource_show(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
 
     :param id: the resource id
     """
-    return service.show_resource(ctx.unit, actor=ctx.actor, ref=required_str(data, "id"))
+    shown = service.show_resource(ctx.unit, actor=ctx.actor, ref=required_str(data, "id"))
+    return _disclosed(ctx, shown)
 
 
 @action()
@@ -24,9 +31,10 @@ def resource_create(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
 
     :param package_id: the id or name of the dataset
     """
-    return service.create_resource(
+    created = service.create_resource(
         ctx.unit, actor=ctx.actor, data=data, upload=ctx.uploads.get("upload")
     )
+    return _disclosed(ctx, created)
 
 
 @action()
@@ -35,9 +43,10 @@ def resource_update(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
 
     :param id: the resource id
     """
-    return service.update_resource(
+    updated = service.update_resource(
         ctx.unit, actor=ctx.actor, data=data, upload=ctx.uploads.get("upload")
     )
+    return _disclosed(ctx, updated)
 
 
 @action()
@@ -46,9 +55,10 @@ def resource_patch(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
 
     :param id: the resource id
     """
-    return service.update_resource(
+    updated = service.update_resource(
         ctx.unit, actor=ctx.actor, data=data, upload=ctx.uploads.get("upload"), patch=True
     )
+    return _disclosed(ctx, updated)
 
 
 @action()

@@ -1,0 +1,1 @@
+"""The DataStore: tabular resources as SQL tables, queried through CKAN's datastore_* API."""

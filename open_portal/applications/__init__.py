@@ -1,0 +1,1 @@
+"""Data-use applications for conditionally open datasets, and who may have the data."""
