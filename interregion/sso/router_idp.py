@@ -62,7 +62,7 @@ def _audience(request_row: IdpAuthnRequest) -> dict[str, str]:
 def _go(web: NodeWeb, step: Step, handle: str, token: str | None) -> Response:
     response = see_other(_step_path(step, handle))
     if token:
-        web.cookies.write(response, sessions.IDP, token)
+        web.cookies.write(response, sessions.IDP, token, cross_site=True)
     return response
 
 

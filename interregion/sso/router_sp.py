@@ -107,9 +107,8 @@ def start(
         fields=fields,
         title="正在前往所属地区登录 / Going to your home region",
     )
-    web.cookies.write(
-        response, BINDING, binding, max_age=int(node.request_lifetime.total_seconds())
-    )
+    lifetime = int(node.request_lifetime.total_seconds())
+    web.cookies.write(response, BINDING, binding, max_age=lifetime, cross_site=True)
     return response
 
 

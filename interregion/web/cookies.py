@@ -13,6 +13,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from typing import Literal
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -42,15 +43,28 @@ class CookieJar:
         return value if hmac.compare_digest(mac, self._mac(value)) else None
 
     def write(
-        self, response: Response, purpose: str, value: str, *, max_age: int | None = None
+        self,
+        response: Response,
+        purpose: str,
+        value: str,
+        *,
+        max_age: int | None = None,
+        cross_site: bool = False,
     ) -> None:
+        """``cross_site``: the cookie must come back on the SAML POST from another node.
+
+        Nodes on one site (the demo, all on 127.0.0.1) manage with SameSite=Lax;
+        nodes on different sites need SameSite=None, which browsers accept only
+        with Secure, i.e. over https.
+        """
+        samesite: Literal["lax", "none"] = "none" if cross_site and self._secure else "lax"
         response.set_cookie(
             self.name(purpose),
             f"{value}.{self._mac(value)}",
             max_age=max_age,
             path="/",
             httponly=True,
-            samesite="lax",
+            samesite=samesite,
             secure=self._secure,
         )
 

@@ -54,7 +54,7 @@ def window_consent_start(
         )
     response = see_other(f"/idp/{started.step}?r={started.handle}")
     if started.browser_token:
-        web.cookies.write(response, sessions.IDP, started.browser_token)
+        web.cookies.write(response, sessions.IDP, started.browser_token, cross_site=True)
     return response
 
 

@@ -110,3 +110,24 @@ def test_node_database_urls(tmp_path: Path) -> None:
         shared_url=f"sqlite:///{folder}/shared.db", node_dir=folder, region_code="330000"
     )
     assert lite.endswith("shared-330000.db")
+
+
+def test_only_the_cross_site_cookies_relax_samesite_and_only_over_https() -> None:
+    from starlette.responses import Response
+
+    from interregion.web.cookies import CookieJar
+
+    def header(jar: CookieJar, *, cross_site: bool) -> str:
+        response = Response()
+        jar.write(response, "bind", "token", cross_site=cross_site)
+        return response.headers["set-cookie"].lower()
+
+    https = CookieJar(key=b"k" * 32, region_code="310000", secure=True)
+    http = CookieJar(key=b"k" * 32, region_code="310000", secure=False)
+    assert "samesite=none" in header(https, cross_site=True) and "secure" in header(
+        https, cross_site=True
+    )
+    assert "samesite=lax" in header(https, cross_site=False)
+    assert "samesite=lax" in header(http, cross_site=True)
+    for cookie in (header(https, cross_site=True), header(http, cross_site=False)):
+        assert "httponly" in cookie and cookie.startswith("delta_bind_310000=")
