@@ -179,7 +179,10 @@ def demo_serve(
     try:
         nodes.provision(settings)
         nodes.start()
-        nodes.wait_until_up()
+        try:
+            nodes.wait_until_up()
+        except (RuntimeError, TimeoutError) as exc:
+            raise _fail(f"region nodes: {exc}") from None
         nodes.keep_registry_fresh(settings)
         url = f"http://{host}:{base_port}"
         typer.echo(f"Portal:          {url}/")
