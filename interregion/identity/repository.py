@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from interregion.identity.models import Account
@@ -18,3 +18,16 @@ def get(session: Session, account_id: str) -> Account | None:
 
 def count(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(Account)) or 0)
+
+
+def claim_totp_step(session: Session, *, account_id: str, step: int) -> bool:
+    """Record ``step`` as the last TOTP step used, unless it (or a later one) already was."""
+    result = session.execute(
+        update(Account)
+        .where(
+            Account.id == account_id,
+            or_(Account.totp_last_step.is_(None), Account.totp_last_step < step),
+        )
+        .values(totp_last_step=step)
+    )
+    return int(getattr(result, "rowcount", 0) or 0) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -86,8 +87,12 @@ def check_password(session: Session, *, username: str, password: str, now: datet
     return account
 
 
-def check_totp(account: Account, *, code: str, now: datetime) -> None:
-    """A current code (one step of drift either way), and never the same step twice."""
+def check_totp(session: Session, *, account: Account, code: str, now: datetime) -> None:
+    """A current code (one step of drift either way), and never the same step twice.
+
+    The step is claimed with a conditional UPDATE, so two logins racing with
+    one code cannot both win.
+    """
     if not account.totp_secret:
         raise LoginRefused("no-totp")
     digits = "".join(code.split())
@@ -96,10 +101,10 @@ def check_totp(account: Account, *, code: str, now: datetime) -> None:
     totp = pyotp.TOTP(account.totp_secret, interval=TOTP_PERIOD_SECONDS)
     step_now = int(now.timestamp()) // TOTP_PERIOD_SECONDS
     for step in (step_now - 1, step_now, step_now + 1):
-        if totp.at(step * TOTP_PERIOD_SECONDS) == digits:
-            if account.totp_last_step is not None and step <= account.totp_last_step:
+        if hmac.compare_digest(totp.at(step * TOTP_PERIOD_SECONDS), digits):
+            if not repository.claim_totp_step(session, account_id=account.id, step=step):
                 raise LoginRefused("totp-reused")
-            account.totp_last_step = step
+            session.refresh(account)
             return
     raise LoginRefused("totp-wrong")
 

@@ -27,6 +27,9 @@ from signing.truststore import KeySource
 from signing.xml_parsing import XmlLimits, parse_xml
 from signing.xmldsig import sign_element, verify_xml
 
+# We store the requester's ID to answer it; SAML IDs are a few dozen characters in practice.
+MAX_ID_CHARS = 200
+
 
 def build_authn_request(
     *,
@@ -227,6 +230,8 @@ def _checked_request(
     if issued < now - lifetime - skew:
         raise SamlRefused("expired", "the request is too old")
     request_id = required_attribute(request, "ID")
+    if len(request_id) > MAX_ID_CHARS:
+        raise SamlRefused("malformed", "the request ID is too long")
     # Only after the signature: a forged request must not be able to burn a real ID.
     first = replay_cache.first_use(
         replay_key(sp.entity_id, request_id), expires_at=issued + lifetime + skew * 2, now=now

@@ -235,7 +235,7 @@ def second_factor(
     if account is None:
         raise LoginNotFound(request.id)
     try:
-        identity.check_totp(account, code=code, now=now)
+        identity.check_totp(session, account=account, code=code, now=now)
     except identity.LoginRefused as refusal:
         return LoginOutcome(None, refused=refusal.reason, account=account)
     token, idp = _rotate(session, node=node, request=request, idp=idp, now=now)
