@@ -39,7 +39,7 @@ FIRST_CLASS = ("region_code", "open_class", "update_frequency", "theme", "title_
 _NAMESPACE = uuid.UUID("6f1b8f9e-3c1a-4d5e-9a49-0d3a4f3c2b10")
 _EPOCH = datetime(2024, 1, 1, 8, 0, 0)
 
-# -- corpus --------------------------------------------------------------------------
+# -- corpus -----------------------------------------------------------------------------------
 
 
 @dataclass
@@ -133,7 +133,7 @@ def _jsonl(path: Path) -> Iterable[dict[str, Any]]:
                 yield json.loads(line)
 
 
-# -- metrics -----------------------------------------------------------------------------
+# -- metrics ---------------------------------------------------------------------------------
 
 
 def ndcg_at(ranking: Sequence[str], judged: dict[str, int], k: int = 10) -> float:
@@ -191,7 +191,7 @@ def backend_ranker(backend: SearchBackend, depth: int = 100) -> Ranker:
     return rank
 
 
-# -- baselines -----------------------------------------------------------------------------
+# -- baselines -------------------------------------------------------------------------------
 
 
 class Bm25:
@@ -254,7 +254,7 @@ def baseline_ranker(corpus: Corpus, tokenize: Callable[[str], list[str]]) -> Ran
     return lambda text: index.rank(tokenize(text))
 
 
-# -- running ------------------------------------------------------------------------------
+# -- running ---------------------------------------------------------------------------------
 
 
 def index_with_progress(backend: SearchBackend, docs: list[IndexDoc], label: str) -> None:

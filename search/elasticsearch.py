@@ -64,7 +64,7 @@ class ElasticsearchBackend:
         self._lock = threading.Lock()
         self._guard(self._ensure_alias)
 
-    # -- index management --------------------------------------------------------------------------
+    # -- index management ---------------------------------------------------------------------
     def _guard(self, action: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             return action(*args, **kwargs)
@@ -100,7 +100,7 @@ class ElasticsearchBackend:
         except NotFoundError:
             return []
 
-    # -- writing -------------------------------------------------------------------------------------
+    # -- writing ------------------------------------------------------------------------------
     def index(self, doc: IndexDoc) -> None:
         document = build_document(doc, self.analyzer)
         for target in self._write_targets():
@@ -142,9 +142,7 @@ class ElasticsearchBackend:
         for doc in docs:
             yield build_document(doc, self.analyzer)
 
-    def reindex(
-        self, docs: Iterable[IndexDoc], *, progress: ProgressCallback | None = None
-    ) -> int:
+    def reindex(self, docs: Iterable[IndexDoc], *, progress: ProgressCallback | None = None) -> int:
         """Build a new index version, then switch the alias to it atomically."""
         new = self._guard(self._create_version)
         with self._lock:
@@ -196,7 +194,7 @@ class ElasticsearchBackend:
         for index in self._versions():
             self._guard(self.es.indices.delete, index=index, ignore_unavailable=True)
 
-    # -- reading -------------------------------------------------------------------------------------------
+    # -- reading ------------------------------------------------------------------------------
     def search(self, query: SearchQuery, *, now: datetime | None = None) -> SearchResult:
         plan = plan_search(query, self.analyzer, limits=self.limits, now=now)
         body = es_dsl.search_body(plan)
@@ -223,7 +221,9 @@ class ElasticsearchBackend:
         except (*_ERRORS, Exception) as exc:  # unreachable cluster, missing alias, ...
             return Health(ok=False, backend=self.name, detail=str(exc))
         analysis = {m["mappings"].get("_meta", {}).get("analysis") for m in meta.values()}
-        detail = f"cluster {cluster['cluster_name']} {cluster['status']}; index {', '.join(versions)}"
+        detail = (
+            f"cluster {cluster['cluster_name']} {cluster['status']}; index {', '.join(versions)}"
+        )
         if documents and analysis != {ANALYSIS_VERSION}:
             detail += "; text analysis changed since the last reindex: run `delta search reindex`"
         return Health(

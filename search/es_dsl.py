@@ -9,14 +9,14 @@ ever interpreted as Elasticsearch syntax.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
-
-from standards import regions as gbt2260
 
 from search.fields import FACET_FIELDS, KEYWORD_FIELDS, STREAM_WEIGHTS, TEXT_STREAMS
 from search.plan import (
     ANCESTOR_BOOST,
     REGION_BOOST,
+    TIE_BREAKER,
     FAnd,
     FDateRange,
     Filter,
@@ -31,6 +31,7 @@ from search.plan import (
     SearchPlan,
     Visibility,
 )
+from standards import regions as gbt2260
 
 Query = dict[str, Any]
 
@@ -95,7 +96,7 @@ def index_settings(*, shards: int, replicas: int, max_result_window: int) -> dic
     }
 
 
-# -- filters --------------------------------------------------------------------------------
+# -- filters ---------------------------------------------------------------------------------
 
 
 def compile_filter(node: Filter) -> Query:  # noqa: PLR0911 - one return per node type
@@ -107,7 +108,10 @@ def compile_filter(node: Filter) -> Query:  # noqa: PLR0911 - one return per nod
         return {"bool": {"filter": [compile_filter(c) for c in node.children]}}
     if isinstance(node, FOr):
         return {
-            "bool": {"should": [compile_filter(c) for c in node.children], "minimum_should_match": 1}
+            "bool": {
+                "should": [compile_filter(c) for c in node.children],
+                "minimum_should_match": 1,
+            }
         }
     if isinstance(node, FNot):
         return {"bool": {"must_not": [compile_filter(node.child)]}}
@@ -246,8 +250,18 @@ def scored_query(plan: SearchPlan) -> Query:
     """Score = (concepts + extras + base) x coordination x region boost, as in FTS5."""
     scoring = plan.scoring
     filters = [*visibility_filter(plan.visibility), compile_filter(plan.filter)]
+    # A concept scores by its best form (as in FTS5): one query per form.
     concepts = [
-        {"dis_max": {"queries": [clause_query(c) for c in concept.clauses]}}
+        {
+            "dis_max": {
+                "queries": [
+                    clause_query(replace(clause, terms=(term,)))
+                    for clause in concept.clauses
+                    for term in clause.terms
+                ],
+                "tie_breaker": TIE_BREAKER,
+            }
+        }
         for concept in scoring.concepts
         if concept.clauses
     ]
@@ -275,7 +289,10 @@ def scored_query(plan: SearchPlan) -> Query:
         ]
         if scoring.ancestors:
             boosts.append(
-                {"filter": {"terms": {"region_code": list(scoring.ancestors)}}, "weight": ANCESTOR_BOOST}
+                {
+                    "filter": {"terms": {"region_code": list(scoring.ancestors)}},
+                    "weight": ANCESTOR_BOOST,
+                }
             )
         query = {
             "function_score": {

@@ -9,12 +9,14 @@ itself is built from fixed fragments only, hence the S608 exemptions.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from search.fields import STREAM_WEIGHTS, TEXT_STREAMS
 from search.plan import (
     ANCESTOR_BOOST,
     REGION_BOOST,
+    TIE_BREAKER,
     FAnd,
     FDateRange,
     Filter,
@@ -57,7 +59,7 @@ class SqlBuilder:
         self.params[name] = value
         return f":{name}"
 
-    # -- filters -----------------------------------------------------------------------
+    # -- filters ------------------------------------------------------------------------------
     def where(self, node: Filter) -> str:  # noqa: PLR0911 - one return per node type
         if isinstance(node, FMatchAll):
             return "1"
@@ -113,7 +115,7 @@ class SqlBuilder:
             )
         return "(" + " OR ".join(parts) + ")" if parts else "0"
 
-    # -- visibility ------------------------------------------------------------------------
+    # -- visibility ---------------------------------------------------------------------------
     def visibility(self, visibility: Visibility) -> str:
         states = ", ".join(self.bind(state) for state in visibility.states)
         parts = [f"d.state IN ({states})"]
@@ -128,12 +130,18 @@ class SqlBuilder:
             )
         return " AND ".join(parts)
 
-    # -- scoring ---------------------------------------------------------------------------------
+    # -- scoring ------------------------------------------------------------------------------
     def score_subquery(self, scoring: Scoring) -> str | None:
         """rowid -> score before the region boost (see ``Scoring``)."""
         selects = []
         for number, concept in enumerate(scoring.concepts):
-            selects += [self._clause_select(clause, number) for clause in concept.clauses]
+            # One select per form: a concept scores by its best form, so a
+            # dataset is not paid twice for 医疗卫生机构 holding 医疗卫生 and 卫生机构.
+            selects += [
+                self._clause_select(replace(clause, terms=(term,)), number)
+                for clause in concept.clauses
+                for term in clause.terms
+            ]
         selects += [self._clause_select(clause, -1) for clause in scoring.extras]
         if not selects:
             return None
@@ -142,7 +150,8 @@ class SqlBuilder:
         clause_scores = " UNION ALL ".join(selects)
         per_concept = (
             f"WITH clause_scores AS MATERIALIZED ({clause_scores}) "  # noqa: S608 - bound values
-            "SELECT rowid, concept, MAX(s) AS s FROM clause_scores GROUP BY rowid, concept"
+            f"SELECT c.rowid, concept, MAX(s) + {TIE_BREAKER!r} * (SUM(s) - MAX(s)) AS s "
+            "FROM clause_scores c JOIN temp.hits h ON h.rowid = c.rowid GROUP BY c.rowid, concept"
         )
         coordination = (
             f"(COUNT(CASE WHEN concept >= 0 THEN 1 END) + 0.1) / {concepts + 0.1!r}"
@@ -163,8 +172,8 @@ class SqlBuilder:
         tag = concept if concept >= 0 else f"-1 - {len(self.params)}"
         return (
             f"SELECT rowid, {tag} AS concept, {clause.weight!r} * -bm25({table}, {weights}) AS s "  # noqa: S608 - fixed SQL fragments, values are bound
-            f"FROM {table} WHERE {table} MATCH {self.bind(expression)} "
-            "AND rowid IN (SELECT rowid FROM temp.hits)"
+            # No rowid constraint here: FTS5 would look up every hit one by one.
+            f"FROM {table} WHERE {table} MATCH {self.bind(expression)}"
         )
 
     def boost(self, scoring: Scoring) -> str:

@@ -48,10 +48,14 @@ WEIGHT_ORIGINAL = 1.0  # words as the user typed them
 WEIGHT_SYNONYM = 0.9  # thesaurus equivalents and preferred terms
 WEIGHT_RELATED = 0.35  # thesaurus related terms
 WEIGHT_GRAMS = 0.5  # character bigrams: partial and unsegmented matches
+# A concept scores by its best form plus this share of its other forms found
+# (Lucene's dis_max tie_breaker): more evidence helps, but a word holding two
+# synonyms is not worth twice the word.
+TIE_BREAKER = 0.25
 REGION_BOOST = 2.0  # dataset lies inside a place named in the query
 ANCESTOR_BOOST = 1.25  # dataset covers a wider area that contains that place
 
-# -- filter tree ---------------------------------------------------------------
+# -- filter tree ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -295,7 +299,7 @@ class _Compiler:
         self.regions: set[str] = set()
         self.analysis: QueryAnalysis | None = None
 
-    # -- free text ------------------------------------------------------------------
+    # -- free text ----------------------------------------------------------------------------
     def free_text(self, node: Node) -> Filter:
         terms = [node] if isinstance(node, Term) else list(node.children)  # type: ignore[union-attr]
         words = " ".join(t.value for t in terms if isinstance(t, Term) and not t.phrase)
@@ -304,8 +308,12 @@ class _Compiler:
         self.analysis = analysis
         concepts = analysis.concepts[: self.limits.max_query_tokens]
         matches: list[Filter] = []
+        # Catalogue words (名录, 地址) rank, but do not match on their own
+        # unless the query has nothing else.
+        deciding = [c for c in concepts if not c.generic] or list(concepts)
         for concept in concepts:
-            matches.append(FText(TEXT_STREAMS, concept.alternatives, concept.prefix))
+            if concept in deciding:
+                matches.append(FText(TEXT_STREAMS, concept.alternatives, concept.prefix))
             self.concepts.append((TEXT_STREAMS, concept))
         self.gram_tokens.append((TEXT_STREAMS, analysis.grams))
         for phrase in phrases:
@@ -370,7 +378,7 @@ class _Compiler:
             self.gram_tokens.append((streams, grams))
         return FText(streams, (Alternative(None, grams),))
 
-    # -- scoring -----------------------------------------------------------------------
+    # -- scoring ------------------------------------------------------------------------------
     def scoring(self) -> Scoring:
         concepts = tuple(
             _concept_score(streams, concept)

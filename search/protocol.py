@@ -65,6 +65,7 @@ class Health:
     detail: str = ""
 
 
+# Called with the running total of documents processed so far.
 ProgressCallback = Callable[[int], None]
 
 
@@ -77,6 +78,11 @@ class SearchBackend(Protocol):
     def bulk_index(
         self, docs: Iterable[IndexDoc], *, progress: ProgressCallback | None = None
     ) -> int: ...
+
+    def reindex(self, docs: Iterable[IndexDoc], *, progress: ProgressCallback | None = None) -> int:
+        """Replace the whole index with ``docs``; searches keep answering from the
+        old index until the new one is complete (Elasticsearch: alias switch)."""
+        ...
 
     def delete(self, package_id: str) -> None: ...
 

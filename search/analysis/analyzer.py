@@ -74,6 +74,7 @@ class Concept:
     original: Alternative
     expansions: tuple[Alternative, ...] = ()
     prefix: str | None = None  # a lone Chinese character: matched as a gram prefix
+    generic: bool = False  # a catalogue word (名录, 地址): ranks, but matches nothing alone
 
     @property
     def alternatives(self) -> tuple[Alternative, ...]:
@@ -208,7 +209,13 @@ class Analyzer:
             if len(words) > 1 and self.thesaurus.knows(key):
                 stems = tuple(stem(word) for word in words)
                 original = Alternative(None, stems)
-                best = (Concept(" ".join(stems), original, self._expand(key, None)), length)
+                concept = Concept(
+                    " ".join(stems),
+                    original,
+                    self._expand(key, None),
+                    generic=self.thesaurus.is_generic(key),
+                )
+                best = (concept, length)
         return best
 
     def _concepts_of(self, token: str) -> list[Concept]:
@@ -218,15 +225,18 @@ class Analyzer:
                 return []
             original = Alternative(clean, gram_tokens(clean))
             prefix = clean if len(clean) == 1 and is_cjk_char(clean) else None
-            return [Concept(clean, original, self._expand(term_key(clean), clean), prefix)]
+            key = term_key(clean)
+            generic = self.thesaurus.is_generic(key)
+            return [Concept(clean, original, self._expand(key, clean), prefix, generic)]
         concepts = []
         for word in latin_words(token):
             if is_stop_word(word):
                 continue
             stemmed = stem(word)
             original = Alternative(stemmed, (stemmed,))
-            expansions = self._expand(english_key([word]), None)
-            concepts.append(Concept(stemmed, original, expansions))
+            key = english_key([word])
+            generic = self.thesaurus.is_generic(key)
+            concepts.append(Concept(stemmed, original, self._expand(key, None), generic=generic))
         return concepts
 
     def _expand(self, key: str, original: str | None) -> tuple[Alternative, ...]:

@@ -12,6 +12,10 @@ with the relations of ISO 25964:
   the other way round;
 * ``~``  related term: left and right find each other, at a lower weight.
 
+Lines whose theme is 通用 hold catalogue words that describe any dataset
+(名录, 地址, 电话, 实时, 数据): a query word among them ranks results but does
+not make a dataset match on its own.
+
 Terms are Chinese (matched as segmented words) or English (matched after
 stemming, several words allowed: "air quality"). Expansion is not transitive:
 what a term finds is exactly what its lines say.
@@ -28,6 +32,9 @@ from search.analysis.english import is_stop_word, minimal_stem
 from search.analysis.normalize import normalize
 from search.analysis.script import has_cjk, latin_words
 
+# Lines of this theme hold catalogue words that describe any dataset (名录,
+# 地址, 实时, 数据): they rank results but never decide alone what matches.
+GENERIC_THEME = "通用"
 SYNONYM_WEIGHT = 1.0
 RELATED_WEIGHT = 0.5
 RELATIONS = ("=", ">", "~")
@@ -42,6 +49,7 @@ class Expansion:
 class Thesaurus:
     def __init__(self, lines: list[tuple[str, str, list[str], list[str]]]) -> None:
         self._expansions: dict[str, dict[str, float]] = defaultdict(dict)
+        self._generic: set[str] = set()
         self.themes: dict[str, str] = {}
         for theme, relation, left, right in lines:
             self._add(theme, relation, left, right)
@@ -63,6 +71,8 @@ class Thesaurus:
                     self._link(other, term, RELATED_WEIGHT)
         for term in left + right:
             self.themes.setdefault(term_key(term), theme)
+            if theme == GENERIC_THEME:
+                self._generic.add(term_key(term))
 
     def _link(self, term: str, other: str, weight: float) -> None:
         key = term_key(term)
@@ -75,6 +85,9 @@ class Thesaurus:
     def expansions(self, key: str) -> tuple[Expansion, ...]:
         found = self._expansions.get(key, {})
         return tuple(Expansion(term, weight) for term, weight in sorted(found.items()))
+
+    def is_generic(self, key: str) -> bool:
+        return key in self._generic
 
     def knows(self, key: str) -> bool:
         return key in self._expansions

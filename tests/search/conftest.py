@@ -44,7 +44,7 @@ def open_test_backend(kind: str, request: pytest.FixtureRequest, tmp: Path) -> S
     return ElasticsearchBackend(node.url, index_prefix=f"delta-test-{next(_names)}")
 
 
-def _dispose(backend: SearchBackend) -> None:
+def dispose(backend: SearchBackend) -> None:
     drop = getattr(backend, "drop", None)
     if drop is not None:
         drop()
@@ -57,7 +57,7 @@ def catalog(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     backend = open_test_backend(request.param, request, tmp_path_factory.mktemp("catalog"))
     backend.bulk_index(index_docs())
     yield backend
-    _dispose(backend)
+    dispose(backend)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -65,4 +65,4 @@ def empty_backend(request: pytest.FixtureRequest, tmp_path: Path):
     """A fresh, empty backend for tests that write."""
     backend = open_test_backend(request.param, request, tmp_path)
     yield backend
-    _dispose(backend)
+    dispose(backend)

@@ -456,3 +456,19 @@ def test_reindex_replaces_everything(empty_backend) -> None:
 def test_health(empty_backend) -> None:
     health = empty_backend.health()
     assert health.ok and health.backend == empty_backend.name and health.documents == 0
+
+
+def test_reindex_keeps_serving_the_old_catalogue(empty_backend) -> None:
+    """Zero downtime: until the new index is complete, searches see the old one."""
+    backend = empty_backend
+    backend.bulk_index(index_docs())
+    seen_during: list[int] = []
+
+    def during(_done: int) -> None:
+        seen_during.append(search(backend, q="空气质量").count)
+
+    replacement = [IndexDoc(p, [PUBLIC_LABEL]) for p in PUBLIC[2:]]
+    backend.reindex(replacement, progress=during)
+    assert seen_during and all(count == 2 for count in seen_during)
+    assert search(backend, q="空气质量").count == 0
+    assert found(backend) == {p["name"] for p in PUBLIC[2:]}
