@@ -206,17 +206,13 @@ def login(
     token, idp = _rotate(session, node=node, request=request, idp=idp, now=now)
     required = parse_level(request.min_level)
     by_password = identity.reachable_level(account, with_totp=False)
-    idp.account_id, idp.level, idp.authn_at, idp.pending_account_id = (
-        account.id,
-        by_password.value,
-        now,
-        None,
-    )
     if not by_password.meets(required) and identity.can_reach(account, required):
-        # The TOTP code is still due: not logged in at the level asked for until it is given.
+        # The TOTP code is still due: nobody is logged in until it is given.
         idp.account_id, idp.level, idp.authn_at = None, None, None
         idp.pending_account_id = account.id
         return LoginOutcome("totp", token, account=account)
+    idp.account_id, idp.level, idp.authn_at = account.id, by_password.value, now
+    idp.pending_account_id = None
     step: Step = "consent" if by_password.meets(required) else "unreachable"
     return LoginOutcome(step, token, account=account)
 
@@ -240,12 +236,8 @@ def second_factor(
         return LoginOutcome(None, refused=refusal.reason, account=account)
     token, idp = _rotate(session, node=node, request=request, idp=idp, now=now)
     level = identity.reachable_level(account, with_totp=True)
-    idp.account_id, idp.level, idp.authn_at, idp.pending_account_id = (
-        account.id,
-        level.value,
-        now,
-        None,
-    )
+    idp.account_id, idp.level, idp.authn_at = account.id, level.value, now
+    idp.pending_account_id = None
     step: Step = "consent" if level.meets(parse_level(request.min_level)) else "unreachable"
     return LoginOutcome(step, token, account=account)
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from interregion.clock import utcnow
@@ -14,7 +16,7 @@ from interregion.saml.bindings import decode_post_field
 from interregion.saml.errors import SamlRefused
 from interregion.sso import idp_service, sessions
 from interregion.sso.idp_service import LoginNotFound, Step
-from interregion.sso.models import IdpAuthnRequest
+from interregion.sso.models import BrowserSession, IdpAuthnRequest
 from interregion.web.context import NodeWeb, WebDep, see_other
 from standards.regions import get
 
@@ -57,6 +59,14 @@ def _audience(request_row: IdpAuthnRequest) -> dict[str, str]:
         "kind": request_row.kind,
         "level": parse_level(request_row.min_level).label,
     }
+
+
+def _open(
+    session: Session, web: NodeWeb, request: Request, handle: str, *, now: datetime
+) -> tuple[IdpAuthnRequest, BrowserSession]:
+    """The login in progress ``handle``, if it belongs to this browser's home session."""
+    browser_token = web.cookies.read(request, sessions.IDP)
+    return idp_service.open_request(session, handle=handle, browser_token=browser_token, now=now)
 
 
 def _go(web: NodeWeb, step: Step, handle: str, token: str | None) -> Response:
@@ -114,9 +124,7 @@ def continue_login(request: Request, web: WebDep, r: str = "") -> Response:
     now = utcnow()
     with web.node.transaction() as session:
         try:
-            row, idp = idp_service.open_request(
-                session, handle=r, browser_token=web.cookies.read(request, sessions.IDP), now=now
-            )
+            row, idp = _open(session, web, request, r, now=now)
         except LoginNotFound:
             return _gone(request, web)
         step = idp_service.next_step(session, request=row, idp=idp)
@@ -127,12 +135,7 @@ def continue_login(request: Request, web: WebDep, r: str = "") -> Response:
 def login_form(request: Request, web: WebDep, r: str = "", error: str = "") -> Response:
     with web.node.transaction() as session:
         try:
-            row, _ = idp_service.open_request(
-                session,
-                handle=r,
-                browser_token=web.cookies.read(request, sessions.IDP),
-                now=utcnow(),
-            )
+            row, _ = _open(session, web, request, r, now=utcnow())
         except LoginNotFound:
             return _gone(request, web)
         audience = _audience(row)
@@ -160,9 +163,7 @@ def login_submit(
     now, node = utcnow(), web.node
     with node.transaction() as session:
         try:
-            row, idp = idp_service.open_request(
-                session, handle=r, browser_token=web.cookies.read(request, sessions.IDP), now=now
-            )
+            row, idp = _open(session, web, request, r, now=now)
         except LoginNotFound:
             return _gone(request, web)
         outcome = idp_service.login(
@@ -187,12 +188,7 @@ def login_submit(
 def totp_form(request: Request, web: WebDep, r: str = "", error: str = "") -> Response:
     with web.node.transaction() as session:
         try:
-            row, _ = idp_service.open_request(
-                session,
-                handle=r,
-                browser_token=web.cookies.read(request, sessions.IDP),
-                now=utcnow(),
-            )
+            row, _ = _open(session, web, request, r, now=utcnow())
         except LoginNotFound:
             return _gone(request, web)
         audience = _audience(row)
@@ -218,9 +214,7 @@ def totp_submit(
     now, node = utcnow(), web.node
     with node.transaction() as session:
         try:
-            row, idp = idp_service.open_request(
-                session, handle=r, browser_token=web.cookies.read(request, sessions.IDP), now=now
-            )
+            row, idp = _open(session, web, request, r, now=now)
             outcome = idp_service.second_factor(
                 session, node=node, request=row, idp=idp, code=code, now=now
             )
@@ -241,12 +235,7 @@ def totp_submit(
 def consent_form(request: Request, web: WebDep, r: str = "") -> Response:
     with web.node.transaction() as session:
         try:
-            row, idp = idp_service.open_request(
-                session,
-                handle=r,
-                browser_token=web.cookies.read(request, sessions.IDP),
-                now=utcnow(),
-            )
+            row, idp = _open(session, web, request, r, now=utcnow())
             if idp_service.next_step(session, request=row, idp=idp) != "consent":
                 return see_other(f"/idp/continue?{urlencode({'r': r})}")
             view = idp_service.consent_view(session, node=web.node, request=row, idp=idp)
@@ -274,9 +263,7 @@ def unreachable(request: Request, web: WebDep, r: str = "") -> Response:
     now, node = utcnow(), web.node
     with node.transaction() as session:
         try:
-            row, idp = idp_service.open_request(
-                session, handle=r, browser_token=web.cookies.read(request, sessions.IDP), now=now
-            )
+            row, idp = _open(session, web, request, r, now=now)
             if idp_service.next_step(session, request=row, idp=idp) != "unreachable":
                 return see_other(f"/idp/continue?{urlencode({'r': r})}")
             answer = idp_service.unreachable(session, node=node, request=row, now=now)
@@ -318,9 +305,7 @@ def consent_submit(
     now, node = utcnow(), web.node
     with node.transaction() as session:
         try:
-            row, idp = idp_service.open_request(
-                session, handle=r, browser_token=web.cookies.read(request, sessions.IDP), now=now
-            )
+            row, idp = _open(session, web, request, r, now=now)
             if idp_service.next_step(session, request=row, idp=idp) != "consent":
                 return see_other(f"/idp/continue?{urlencode({'r': r})}")
             answer = idp_service.decide(
