@@ -99,17 +99,7 @@ def single_sign_on(
                 now=now,
             )
     except SamlRefused as refusal:
-        seq = node.audit.append(
-            event="idp.request-refused",
-            outcome="refused",
-            reason=refusal.reason,
-            peer=refusal.peer,
-            detail={"message": refusal.message, **refusal.detail},
-            now=now,
-        )
-        return web.pages.refusal(
-            request, reason=refusal.reason, message=refusal.message, status=403, audit=seq
-        )
+        return web.saml_refusal(request, refusal, event="idp.request-refused", now=now)
     node.audit.append(
         event="idp.request-received",
         peer=verified.sp.region_code,

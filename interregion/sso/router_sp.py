@@ -134,17 +134,7 @@ def assertion_consumer(
                 now=now,
             )
     except SamlRefused as refusal:
-        seq = node.audit.append(
-            event="sso.response-refused",
-            outcome="refused",
-            reason=refusal.reason,
-            peer=refusal.peer,
-            detail={"message": refusal.message, **refusal.detail},
-            now=now,
-        )
-        return web.pages.refusal(
-            request, reason=refusal.reason, message=refusal.message, status=403, audit=seq
-        )
+        return web.saml_refusal(request, refusal, event="sso.response-refused", now=now)
     verified = accepted.verified
     node.audit.append(
         event="sso.response-accepted",

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 from starlette.responses import RedirectResponse, Response
 
 from interregion.node import Node
+from interregion.saml.errors import SamlRefused
 from interregion.web.cookies import CookieJar
 from interregion.web.csrf import csrf_ok
 from interregion.web.pages import Pages
@@ -33,6 +35,22 @@ class NodeWeb:
             message="表单已过期或来源不明，请返回重试 / The form expired or came from elsewhere.",
             status=403,
             audit=audit,
+        )
+
+    def saml_refusal(
+        self, request: Request, refusal: SamlRefused, *, event: str, now: datetime
+    ) -> Response:
+        """Every refused SAML message: an audit record, then a clear page naming it."""
+        seq = self.node.audit.append(
+            event=event,
+            outcome="refused",
+            reason=refusal.reason,
+            peer=refusal.peer,
+            detail={"message": refusal.message, **refusal.detail},
+            now=now,
+        )
+        return self.pages.refusal(
+            request, reason=refusal.reason, message=refusal.message, status=403, audit=seq
         )
 
     def autopost(
