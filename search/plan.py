@@ -52,7 +52,7 @@ WEIGHT_GRAMS = 0.5  # character bigrams: partial and unsegmented matches
 # (Lucene's dis_max tie_breaker): more evidence helps, but a word holding two
 # synonyms is not worth twice the word.
 TIE_BREAKER = 0.25
-REGION_BOOST = 2.0  # dataset lies inside a place named in the query
+REGION_BOOST = 2.5  # dataset lies inside a place named in the query
 ANCESTOR_BOOST = 1.25  # dataset covers a wider area that contains that place
 
 # -- filter tree ------------------------------------------------------------------------------

@@ -110,9 +110,21 @@ class Analyzer:
 
     @lru_cache(maxsize=100_000)  # noqa: B019 - one analyser per process, cloned texts repeat
     def _words(self, text: str) -> tuple[str, ...]:
+        normalised = normalize(text)
         out: list[str] = []
-        for token in self.segmenter.cut(normalize(text)):
-            out.extend(self._word_tokens(token))
+        segments: set[tuple[int, int]] = set()
+        for token, start, end in self.segmenter.tokenize(normalised):
+            words = self._word_tokens(token)
+            out.extend(words)
+            if words and has_cjk(token):
+                segments.add((start, end))
+        # Search mode: every dictionary word inside the running text as well,
+        # so a word is found whichever way segmentation cut around it.
+        for run in RUN.finditer(normalised):
+            for word, start, end in self.segmenter.dictionary_words_in(run.group()):
+                span = (run.start() + start, run.start() + end)
+                if span not in segments and has_cjk(word) and word not in CHINESE_STOP_WORDS:
+                    out.append(word)
         return tuple(out)
 
     @lru_cache(maxsize=100_000)  # noqa: B019
@@ -124,7 +136,7 @@ class Analyzer:
             clean = "".join(UNIT.findall(token))
             if not clean or clean in CHINESE_STOP_WORDS:
                 return []
-            return [clean, *self.segmenter.subwords(clean)]
+            return [clean]
         return [stem(word) for word in latin_words(token) if not is_stop_word(word)]
 
     # -- queries ----------------------------------------------------------------

@@ -18,7 +18,7 @@ from typing import Any
 # High enough that a listed compound beats its parts, low enough that jieba's
 # context statistics still win for unrelated neighbours.
 DICTIONARY_FREQUENCY = 3000
-MAX_SUBWORD_SCAN = 12  # longer tokens (rare) are not scanned for sub-words
+MAX_WORD_LENGTH = 8  # longest dictionary word looked for inside running text
 
 
 class Segmenter:
@@ -59,19 +59,22 @@ class Segmenter:
     def is_word(self, word: str) -> bool:
         return bool(self._ready().FREQ.get(word))
 
-    def subwords(self, word: str) -> list[str]:
-        """Dictionary words of two or more characters inside ``word`` (search mode).
+    def tokenize(self, text: str) -> list[tuple[str, int, int]]:
+        """Precise-mode segments with their (start, end) offsets in ``text``."""
+        return [(word, start, end) for word, start, end in self._ready().tokenize(text, HMM=True)]
 
-        Lets a document about 生活垃圾分类 be found by 垃圾 or 垃圾分类.
+    def dictionary_words_in(self, run: str) -> list[tuple[str, int, int]]:
+        """Every dictionary word of two or more characters inside ``run``, with offsets.
+
+        Exhaustive search mode (as IK's max_word): a document about 财政预算公开
+        is found by 财政预算 however jieba happened to cut it (财政 / 预算公开).
         """
-        if len(word) < 3 or len(word) > MAX_SUBWORD_SCAN:
-            return []
         freq = self._ready().FREQ
         found = []
-        for start in range(len(word) - 1):
-            for end in range(start + 2, len(word) + 1):
-                if end - start < len(word) and freq.get(word[start:end]):
-                    found.append(word[start:end])
+        for start in range(len(run) - 1):
+            for end in range(start + 2, min(len(run), start + MAX_WORD_LENGTH) + 1):
+                if freq.get(run[start:end]):
+                    found.append((run[start:end], start, end))
         return found
 
 
