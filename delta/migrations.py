@@ -7,6 +7,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import MetaData, engine_from_config, pool
 
 from delta.db import ensure_sqlite_directory, normalise_url
 
@@ -25,3 +26,36 @@ def upgrade(database_url: str, *, package: str) -> None:
     """Bring the database to the newest revision; a no-op when it is already there."""
     ensure_sqlite_directory(database_url)
     command.upgrade(alembic_config(database_url, package=package), "head")
+
+
+def run_environment(metadata: MetaData) -> None:
+    """The body of every ``migrations/env.py``: migrate ``metadata``'s database.
+
+    SQLite cannot ALTER most things, so it runs in batch mode (tables rebuilt).
+    """
+    from alembic import context
+
+    config = context.config
+    if context.is_offline_mode():
+        context.configure(
+            url=config.get_main_option("sqlalchemy.url"),
+            target_metadata=metadata,
+            literal_binds=True,
+            render_as_batch=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    engine = engine_from_config(
+        config.get_section(config.config_ini_section) or {},
+        prefix="sqlalchemy.",
+        poolclass=pool.NullPool,
+    )
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+        )
+        with context.begin_transaction():
+            context.run_migrations()
