@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 import pyotp
 from sqlalchemy.orm import Session
 
+from delta.passwords import hash_password, verify_password
 from interregion.identity import attributes, repository
 from interregion.identity.demo_people import demo_people
 from interregion.identity.levels import Level, authentication_level, lower_of, parse_level
 from interregion.identity.models import Account
-from interregion.identity.passwords import hash_password, verify_password
 from standards.masking import mask_citizen_id
 from standards.regions import name_of
 

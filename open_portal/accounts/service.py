@@ -14,8 +14,9 @@ from datasets.access import Principal
 from datasets.dictization import iso
 from datasets.models import Group, Package, utcnow
 from datasets.schemas import Lenient, MemberIn, Name, parse_model
+from delta import passwords
 from delta.errors import NotAuthorized, NotFound, ValidationFailed
-from open_portal.accounts import passwords, tokens
+from open_portal.accounts import tokens
 from open_portal.accounts.models import CAPACITIES, ApiToken, Membership, User
 
 MIN_PASSWORD = 8
