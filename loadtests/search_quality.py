@@ -7,7 +7,8 @@ queries as an anonymous user and prints nDCG@10, MRR and recall@10 overall
 and per query kind, next to two baselines measured in the same run:
 
 * whitespace + BM25: what CKAN's default Solr text field does (split on
-  whitespace, lower-case) — unsegmented Chinese stays one huge token;
+  whitespace and punctuation, lower-case) — unsegmented Chinese stays one
+  token per clause;
 * char 1+2-gram BM25: Okapi BM25 over Chinese character unigrams and bigrams
   plus lower-cased Latin words.
 
@@ -227,11 +228,19 @@ def _package_text(package: dict[str, Any]) -> str:
     parts += [t["name"] for t in package.get("tags", [])]
     parts += [package.get("title_en") or "", package.get("notes_en") or ""]
     parts += [r.get("name") or "" for r in package.get("resources", [])]
+    parts += [r.get("description") or "" for r in package.get("resources", [])]
     return "\n".join(parts)
 
 
+_DELIMITERS = re.compile(r"[\s\W_]+")
+
+
 def whitespace_tokens(text: str) -> list[str]:
-    return text.lower().split()
+    """CKAN's Solr text field: whitespace tokenizer, word delimiter, lower case.
+
+    Unsegmented Chinese stays one token per run between spaces or punctuation.
+    """
+    return [token for token in _DELIMITERS.split(text.lower()) if token]
 
 
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+|[A-Za-z0-9]+")

@@ -29,15 +29,17 @@ from search.protocol import (
 
 def open_backend(search_url: str | None, *, index_path: Path) -> SearchBackend:
     """``None`` or "" → the embedded FTS5 index at ``index_path``;
-    ``http(s)://...`` → Elasticsearch (``DELTA_SEARCH_URL``)."""
+    ``http(s)://host:9200[/alias]`` → Elasticsearch (``DELTA_SEARCH_URL``); the
+    optional path names the index alias (default ``delta-catalog``)."""
     if not search_url:
         from search.fts5 import Fts5Backend
 
         return Fts5Backend(index_path)
     if search_url.startswith(("http://", "https://")):
-        from search.elasticsearch import ElasticsearchBackend
+        from search.elasticsearch import ElasticsearchBackend, split_search_url
 
-        return ElasticsearchBackend(search_url)
+        url, alias = split_search_url(search_url)
+        return ElasticsearchBackend(url, index_prefix=alias)
     raise SearchBackendError(
         f"Unsupported search URL {search_url!r}: leave it empty for the embedded index "
         "or give an http(s):// Elasticsearch URL"

@@ -12,12 +12,14 @@ version: no downtime. Writes made in this process during a reindex go to both.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError, helpers
 
@@ -32,7 +34,18 @@ from search.protocol import Health, IndexDoc, ProgressCallback, SearchQuery, Sea
 from search.versions import ANALYSIS_VERSION
 
 BULK_CHUNK = 500
+DEFAULT_ALIAS = "delta-catalog"
 _ERRORS = (ApiError, TransportError)
+_ALIAS = re.compile(r"^[a-z0-9][a-z0-9._-]{0,200}$")
+
+
+def split_search_url(search_url: str) -> tuple[str, str]:
+    """``http://es:9200/catalog`` → (``http://es:9200``, ``catalog``)."""
+    parts = urlsplit(search_url)
+    alias = parts.path.strip("/") or DEFAULT_ALIAS
+    if not _ALIAS.match(alias):
+        raise SearchBackendError(f"Invalid Elasticsearch index name {alias!r} in the search URL")
+    return urlunsplit((parts.scheme, parts.netloc, "", "", "")), alias
 
 
 class ElasticsearchBackend:
@@ -42,7 +55,7 @@ class ElasticsearchBackend:
         self,
         url: str,
         *,
-        index_prefix: str = "delta-catalog",
+        index_prefix: str = DEFAULT_ALIAS,
         analyzer: Analyzer | None = None,
         limits: SearchLimits = DEFAULT_LIMITS,
         shards: int = 1,

@@ -268,11 +268,16 @@ def scored_query(plan: SearchPlan) -> Query:
     should = [*concepts, *(clause_query(c) for c in scoring.extras)]
     should.append({"constant_score": {"filter": {"match_all": {}}, "boost": BASE_SCORE}})
     query: Query = {"bool": {"filter": filters, "should": should}}
-    if concepts:
-        total = len(concepts) + 0.1
+    coordinated = [
+        query
+        for query, concept in zip(concepts, (c for c in scoring.concepts if c.clauses), strict=True)
+        if concept.coordinated
+    ]
+    if coordinated:
+        total = len(coordinated) + 0.1
         functions: list[Query] = [
             {"filter": {"match_all": {}}, "weight": 0.1 / total},
-            *({"filter": concept, "weight": 1 / total} for concept in concepts),
+            *({"filter": concept, "weight": 1 / total} for concept in coordinated),
         ]
         query = {
             "function_score": {

@@ -287,7 +287,7 @@ class Fts5Backend:
             scores = builder.score_subquery(plan.scoring)
             join = f"LEFT JOIN ({scores}) sc ON sc.rowid = d.rowid" if scores else ""
             # Matched nothing that scores: the base score at the lowest coordination.
-            floor = BASE_SCORE * 0.1 / (len(plan.scoring.concepts) + 0.1)
+            floor = BASE_SCORE * 0.1 / (plan.scoring.coordinated + 0.1)
             base = f"COALESCE(sc.s, {floor!r})" if scores else str(BASE_SCORE)
             score = f"{base} * {boost}"
         else:

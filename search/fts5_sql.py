@@ -43,6 +43,7 @@ SORT_COLUMNS = {
     "name": "d.name",
     "score": "score",
 }
+UNCOORDINATED = 10_000
 # Every dataset gets this much score, so region boosts still order datasets
 # that matched without text (a query naming only a place).
 BASE_SCORE = 0.01
@@ -134,7 +135,9 @@ class SqlBuilder:
     def score_subquery(self, scoring: Scoring) -> str | None:
         """rowid -> score before the region boost (see ``Scoring``)."""
         selects = []
-        for number, concept in enumerate(scoring.concepts):
+        for index, concept in enumerate(scoring.concepts):
+            # Concepts that do not count for coordination are numbered from 10_000.
+            number = index if concept.coordinated else UNCOORDINATED + index
             # One select per form: a concept scores by its best form, so a
             # dataset is not paid twice for 医疗卫生机构 holding 医疗卫生 and 卫生机构.
             selects += [
@@ -145,7 +148,7 @@ class SqlBuilder:
         selects += [self._clause_select(clause, -1) for clause in scoring.extras]
         if not selects:
             return None
-        concepts = len(scoring.concepts)
+        concepts = scoring.coordinated
         # MATERIALIZED: flattened into the aggregates, bm25() would lose its context.
         clause_scores = " UNION ALL ".join(selects)
         per_concept = (
@@ -154,7 +157,8 @@ class SqlBuilder:
             "FROM clause_scores c JOIN temp.hits h ON h.rowid = c.rowid GROUP BY c.rowid, concept"
         )
         coordination = (
-            f"(COUNT(CASE WHEN concept >= 0 THEN 1 END) + 0.1) / {concepts + 0.1!r}"
+            f"(COUNT(CASE WHEN concept BETWEEN 0 AND {UNCOORDINATED - 1} THEN 1 END) + 0.1) "
+            f"/ {concepts + 0.1!r}"
             if concepts
             else "1.0"
         )

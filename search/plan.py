@@ -136,12 +136,13 @@ class ConceptScore:
     same thing in two languages."""
 
     clauses: tuple[ScoreClause, ...]
+    coordinated: bool = True  # counts for coordination (catalogue words do not)
 
 
 @dataclass(frozen=True)
 class Scoring:
     """score = (sum of concept scores + extras + BASE) x coordination x region boost,
-    where coordination = (concepts matched + 0.1) / (concepts + 0.1)."""
+    where coordination = (coordinated concepts matched + 0.1) / (coordinated concepts + 0.1)."""
 
     concepts: tuple[ConceptScore, ...] = ()
     extras: tuple[ScoreClause, ...] = ()  # summed, not counted for coordination
@@ -151,6 +152,10 @@ class Scoring:
     @property
     def empty(self) -> bool:
         return not self.concepts and not self.extras
+
+    @property
+    def coordinated(self) -> int:
+        return sum(1 for concept in self.concepts if concept.coordinated)
 
 
 @dataclass(frozen=True)
@@ -380,9 +385,13 @@ class _Compiler:
 
     # -- scoring ------------------------------------------------------------------------------
     def scoring(self) -> Scoring:
+        chosen = self.concepts[: self.limits.max_query_tokens]
+        # Catalogue words (名录, 地址) add score but do not count for coordination,
+        # unless the query has nothing else.
+        everything_generic = all(concept.generic for _, concept in chosen)
         concepts = tuple(
-            _concept_score(streams, concept)
-            for streams, concept in self.concepts[: self.limits.max_query_tokens]
+            _concept_score(streams, concept, coordinated=everything_generic or not concept.generic)
+            for streams, concept in chosen
         )
         extras = []
         for streams, grams in self.gram_tokens:
@@ -394,7 +403,9 @@ class _Compiler:
         return Scoring(concepts, tuple(extras), regions, _ancestors(regions))
 
 
-def _concept_score(streams: tuple[str, ...], concept: Concept) -> ConceptScore:
+def _concept_score(
+    streams: tuple[str, ...], concept: Concept, *, coordinated: bool
+) -> ConceptScore:
     original = concept.original
     clauses: list[ScoreClause] = []
     if original.word is not None:
@@ -412,7 +423,7 @@ def _concept_score(streams: tuple[str, ...], concept: Concept) -> ConceptScore:
             clauses.append(ScoreClause(weight, "words", streams, words))
         if phrases:
             clauses.append(ScoreClause(weight, "grams", streams, phrases))
-    return ConceptScore(tuple(clauses))
+    return ConceptScore(tuple(clauses), coordinated)
 
 
 def _ancestors(regions: tuple[str, ...]) -> tuple[str, ...]:
