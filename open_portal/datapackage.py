@@ -148,7 +148,9 @@ def _resources(
             entry["format"] = str(resource["format"]).lower()
         if resource.get("mimetype"):
             entry["mediatype"] = resource["mimetype"]
-        if resource.get("url_type") == "upload":
+        # frictionless reads workbooks through openpyxl and cannot count their bytes, so
+        # it would report any stated size or checksum of an XLSX file as wrong.
+        if resource.get("url_type") == "upload" and entry.get("format") not in ("xlsx", "xls"):
             if resource.get("size") is not None:
                 entry["bytes"] = resource["size"]
             if resource.get("hash"):

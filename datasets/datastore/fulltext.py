@@ -8,23 +8,41 @@ what makes it work for Chinese; each whitespace-separated term must occur.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
-from search.analysis.normalize import normalize
+from search.analysis.normalize import to_simplified
 
 MAX_TERMS = 20
 MAX_TERM_CHARS = 200
-# The analyser caches queries; rows are unique, so they skip the cache.
-_fold = normalize.__wrapped__
+
+
+def fold(text: str) -> str:
+    """The search analyser's character folding, cheap for the common ASCII-only row."""
+    if text.isascii():
+        return text.lower()
+    return to_simplified(unicodedata.normalize("NFKC", text).casefold())
 
 
 def row_text(values: Iterable[Any]) -> str:
-    return _fold(" ".join(str(value) for value in values if value is not None and value != ""))
+    return fold(" ".join(str(value) for value in values if value is not None and value != ""))
+
+
+def fold_many(texts: list[str]) -> list[str]:
+    """``fold`` for a batch of rows' texts, with one OpenCC call instead of one per row."""
+    foreign = [i for i, text in enumerate(texts) if not text.isascii()]
+    out = [text.lower() for text in texts]
+    if foreign:
+        joined = "\n".join(texts[i].replace("\n", " ") for i in foreign)
+        folded = to_simplified(unicodedata.normalize("NFKC", joined).casefold()).split("\n")
+        for i, text in zip(foreign, folded, strict=True):
+            out[i] = text
+    return out
 
 
 def query_terms(q: str) -> list[str]:
-    terms = [term[:MAX_TERM_CHARS] for term in normalize(q).split()]
+    terms = [term[:MAX_TERM_CHARS] for term in fold(q).split()]
     return terms[:MAX_TERMS]
 
 

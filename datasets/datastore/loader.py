@@ -6,8 +6,9 @@ inserts, each batch its own short transaction so other writers are not
 locked out for the length of a large load. Readers keep using the previous
 table until the registry row is switched to the new one in one transaction.
 CSV/TSV rows are parsed with the csv module and cast by frictionless' own
-cell readers (the same casting validation used); XLSX and JSON go through
-frictionless' row stream.
+cell readers (the same casting validation used) -- or, into PostgreSQL, sent
+as the validated text when PostgreSQL reads it as the same value; XLSX and
+JSON go through frictionless' row stream.
 """
 
 from __future__ import annotations
@@ -21,15 +22,19 @@ from typing import Any
 
 import sqlalchemy as sa
 from frictionless import Dialect, Schema
+from frictionless import Field as FrictionlessField
+from frictionless import fields as types_of
 from frictionless.resources import TableResource
 from sqlalchemy.orm import Session, sessionmaker
 
 from datasets.datastore import tables
-from datasets.datastore.fulltext import row_text
+from datasets.datastore.fulltext import fold_many
 from datasets.datastore.tables import Field
 from datasets.datastore.types import FROM_TABLE_SCHEMA, to_python
 
 SQLITE_BATCH = 5000
+FOLD_BATCH = 1000
+_PG_BOOLEANS = frozenset({"true", "True", "TRUE", "1", "false", "False", "FALSE", "0"})
 csv.field_size_limit(64 * 1024 * 1024)
 
 
@@ -88,7 +93,7 @@ def load_file(
     with engine.begin() as connection:
         table = tables.create_physical(connection, name, fields, primary_key=primary_key)
     try:
-        rows = _rows(source, fields)
+        rows = _rows(source, fields, text_ok=engine.dialect.name == "postgresql")
         if engine.dialect.name == "postgresql":
             count = _copy_postgresql(engine, table, fields, rows, progress)
         else:
@@ -117,18 +122,63 @@ def _primary_key(schema: dict[str, Any], fields: Sequence[Field]) -> list[str]:
     return [by_source[key] for key in keys if key in by_source]
 
 
-def _rows(source: TableFile, fields: Sequence[Field]) -> Iterator[list[Any]]:
-    """Each row as Python values in field order, followed by its full text."""
+def _rows(source: TableFile, fields: Sequence[Field], *, text_ok: bool) -> Iterator[list[Any]]:
+    """Each row as values in field order, followed by its full text.
+
+    ``text_ok``: the database parses cell text itself (PostgreSQL's COPY does), so
+    cells whose Table Schema field has default formats pass through as text.
+    """
     if source.format in ("CSV", "TSV"):
-        yield from _csv_rows(source, fields)
+        rows = _csv_rows(source, fields, text_ok=text_ok)
     else:
-        yield from _frictionless_rows(source, fields)
+        rows = _frictionless_rows(source, fields)
+    yield from _with_full_text(rows)
 
 
-def _csv_rows(source: TableFile, fields: Sequence[Field]) -> Iterator[list[Any]]:
+def _with_full_text(rows: Iterator[tuple[list[Any], str]]) -> Iterator[list[Any]]:
+    """Appends each row's folded text, folding a batch of rows at a time."""
+    batch: list[tuple[list[Any], str]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == FOLD_BATCH:
+            yield from _folded(batch)
+            batch = []
+    yield from _folded(batch)
+
+
+def _folded(batch: list[tuple[list[Any], str]]) -> Iterator[list[Any]]:
+    texts = fold_many([text for _, text in batch])
+    for (values, _), text in zip(batch, texts, strict=True):
+        values.append(text)
+        yield values
+
+
+def _passes_as_text(field: FrictionlessField) -> bool:
+    """Validation proved the cell matches the field; with default formats PostgreSQL
+    reads that same text as the same value (123, 1.5, true/False, 2023-01-31)."""
+    if field.missing_values != [""] or field.format not in ("default", None):
+        return False
+    if isinstance(field, types_of.StringField | types_of.DateField | types_of.YearField):
+        return True
+    if isinstance(field, types_of.IntegerField):
+        return field.bare_number
+    if isinstance(field, types_of.NumberField):
+        return field.bare_number and field.decimal_char == "." and not field.group_char
+    if isinstance(field, types_of.BooleanField):
+        return set(field.true_values) | set(field.false_values) <= _PG_BOOLEANS
+    return False
+
+
+def _csv_rows(
+    source: TableFile, fields: Sequence[Field], *, text_ok: bool
+) -> Iterator[tuple[list[Any], str]]:
     schema = Schema.from_descriptor(source.schema)
-    readers = [f.create_cell_reader() for f in schema.fields]
+    readers = [
+        None if text_ok and _passes_as_text(f) else f.create_cell_reader() for f in schema.fields
+    ]
     kinds = [f.type for f in fields]
+    width = len(readers)
+    all_text = all(read is None for read in readers)
     dialect = source.csv_dialect
     header_rows = dialect.get("headerRows", [1]) or []
     skip = max(header_rows) if header_rows else 0
@@ -145,17 +195,27 @@ def _csv_rows(source: TableFile, fields: Sequence[Field]) -> Iterator[list[Any]]
         for number, cells in enumerate(reader, start=1):
             if number <= skip or not cells or (comment and cells[0].startswith(comment)):
                 continue
-            values: list[Any] = []
+            if all_text:  # the common case: no cell needs Python-side casting
+                values = [cell or None for cell in cells[:width]]
+                values += [None] * (width - len(values))
+                yield values, " ".join(cells)
+                continue
+            values = []
             for position, (read, kind) in enumerate(zip(readers, kinds, strict=False)):
-                value, problem = read(cells[position] if position < len(cells) else None)
+                cell = cells[position] if position < len(cells) else None
+                if read is None:
+                    values.append(cell or None)
+                    continue
+                value, problem = read(cell)
                 if problem:
                     raise LoadProblem(f"Row {number}, field {position + 1}: {problem}")
                 values.append(_db_value(kind, value))
-            values.append(row_text(cells))
-            yield values
+            yield values, " ".join(cells)
 
 
-def _frictionless_rows(source: TableFile, fields: Sequence[Field]) -> Iterator[list[Any]]:
+def _frictionless_rows(
+    source: TableFile, fields: Sequence[Field]
+) -> Iterator[tuple[list[Any], str]]:
     schema = Schema.from_descriptor(source.schema)
     names = [f.name for f in schema.fields]
     kinds = [f.type for f in fields]
@@ -173,8 +233,7 @@ def _frictionless_rows(source: TableFile, fields: Sequence[Field]) -> Iterator[l
                 raise LoadProblem(f"Row {row.row_number}: {row.errors[0].message}")
             cells = [row[name] for name in names]
             values = [_db_value(kind, cell) for kind, cell in zip(kinds, cells, strict=True)]
-            values.append(row_text(cells))
-            yield values
+            yield values, " ".join(str(cell) for cell in cells if cell not in (None, ""))
 
 
 def _db_value(kind: str, value: Any) -> Any:

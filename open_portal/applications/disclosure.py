@@ -14,6 +14,7 @@ current_package_list_with_resources and the write actions' answers.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 from typing import Any
 
@@ -31,9 +32,12 @@ from standards.open_classes import OpenClass
 def packages_for(
     session: Session, actor: Principal, site_url: str, packages: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    _reveal(session, actor, site_url, packages)
-    _count_downloads(session, packages)
-    return packages
+    """Copies of ``packages`` as this caller may see them (the originals may be shared:
+    an activity record or a cache entry can hold the very same dict)."""
+    shown = copy.deepcopy(packages)
+    _reveal(session, actor, site_url, shown)
+    _count_downloads(session, shown)
+    return shown
 
 
 def package_for(
@@ -56,8 +60,7 @@ def resource_for(
         "creator_user_id": package.creator_user_id,
         "resources": [resource],
     }
-    packages_for(session, actor, site_url, [holder])
-    shown: dict[str, Any] = holder["resources"][0]
+    shown: dict[str, Any] = packages_for(session, actor, site_url, [holder])[0]["resources"][0]
     return shown
 
 

@@ -72,6 +72,7 @@ def _record(
             data=data,
         )
     )
+    session.flush()
 
 
 def submit(session: Session, *, actor: Principal, data: dict[str, Any]) -> DataApplication:
