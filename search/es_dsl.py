@@ -9,7 +9,6 @@ ever interpreted as Elasticsearch syntax.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 from search.fields import FACET_FIELDS, KEYWORD_FIELDS, STREAM_WEIGHTS, TEXT_STREAMS
@@ -254,11 +253,7 @@ def scored_query(plan: SearchPlan) -> Query:
     concepts = [
         {
             "dis_max": {
-                "queries": [
-                    clause_query(replace(clause, terms=(term,)))
-                    for clause in concept.clauses
-                    for term in clause.terms
-                ],
+                "queries": [clause_query(form) for form in concept.forms()],
                 "tie_breaker": TIE_BREAKER,
             }
         }

@@ -45,6 +45,9 @@ STREAM_WEIGHTS: dict[str, float] = {
     "maintainer": 1.0,
 }
 
+# Where catalogue words (名录, 实时, 地址) count: what a dataset says it is.
+HEADLINE_STREAMS: tuple[str, ...] = ("title", "title_en", "tags")
+
 # Text fields a q / fq may name, and the streams each one searches.
 TEXT_FIELDS: dict[str, tuple[str, ...]] = {
     "text": TEXT_STREAMS,

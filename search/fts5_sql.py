@@ -9,7 +9,6 @@ itself is built from fixed fragments only, hence the S608 exemptions.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 from search.fields import STREAM_WEIGHTS, TEXT_STREAMS
@@ -138,13 +137,7 @@ class SqlBuilder:
         for index, concept in enumerate(scoring.concepts):
             # Concepts that do not count for coordination are numbered from 10_000.
             number = index if concept.coordinated else UNCOORDINATED + index
-            # One select per form: a concept scores by its best form, so a
-            # dataset is not paid twice for 医疗卫生机构 holding 医疗卫生 and 卫生机构.
-            selects += [
-                self._clause_select(replace(clause, terms=(term,)), number)
-                for clause in concept.clauses
-                for term in clause.terms
-            ]
+            selects += [self._clause_select(form, number) for form in concept.forms()]
         selects += [self._clause_select(clause, -1) for clause in scoring.extras]
         if not selects:
             return None

@@ -169,8 +169,11 @@ class Analyzer:
                     rest.extend(tokens[index : index + used])
                     index += used
                     continue
-            concepts.extend(self._concepts_of(token))
-            rest.append(token)
+            found = self._concepts_of(token)
+            concepts.extend(found)
+            # Catalogue words (数据, 名录) give no useful partial matches.
+            generic = bool(found) and all(concept.generic for concept in found)
+            rest.append(" " if generic else token)
             index += 1
         return QueryAnalysis(
             concepts=_without_stray_characters(_unique(concepts)),

@@ -35,19 +35,56 @@ def test_the_index_survives_a_restart(tmp_path: Path) -> None:
     reopened.close()
 
 
-def test_facet_strategies_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    "query",
+    [
+        SearchQuery(facet_limit=-1),
+        SearchQuery(q="空气质量", facet_limit=-1),
+        SearchQuery(permission_labels=None, include_drafts=True, facet_limit=-1),
+        SearchQuery(fq=["-organization:nj-edu"], facet_limit=2, facet_mincount=1),
+    ],
+)
+def test_facet_strategies_agree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, query: SearchQuery
+) -> None:
     backend = Fts5Backend(tmp_path / "catalog.db")
     backend.bulk_index(index_docs())
+    # Writes after the first load keep the running totals right.
+    backend.index(IndexDoc(PUBLIC[0], [PUBLIC_LABEL]))
+    backend.delete("id-air-hangzhou")
     query = SearchQuery(
+        q=query.q,
+        fq=query.fq,
+        permission_labels=query.permission_labels,
+        include_drafts=query.include_drafts,
         facet_fields=["organization", "tags", "res_format", "license_id", "region_code"],
-        facet_limit=-1,
+        facet_limit=query.facet_limit,
+        facet_mincount=query.facet_mincount,
     )
-    monkeypatch.setattr(fts5_module, "FACET_SCAN_RATIO", 10**9)  # always walk the keywords
-    walked = backend.search(query).facets
-    monkeypatch.setattr(fts5_module, "FACET_SCAN_RATIO", 0)  # always read per hit
-    per_hit = backend.search(query).facets
-    assert walked == per_hit and walked["organization"]["nj-edu"] == 2
+    answers = []
+    for complement, scan in ((0, 0), (10**9, 0), (0, 10**9)):
+        monkeypatch.setattr(fts5_module, "FACET_COMPLEMENT_RATIO", complement)
+        monkeypatch.setattr(fts5_module, "FACET_SCAN_RATIO", scan)
+        answers.append(backend.search(query).facets)
+    assert answers[0] == answers[1] == answers[2]
+    assert answers[0]["organization"]
     backend.close()
+
+
+def test_facet_totals_are_rebuilt_for_an_older_index(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "catalog.db"
+    backend = Fts5Backend(path)
+    backend.bulk_index(index_docs())
+    expected = backend.search(SearchQuery(facet_fields=["tags"], facet_limit=-1)).facets
+    backend.close()
+    with sqlite3.connect(path) as conn:  # as an index written before the totals existed
+        conn.execute("DELETE FROM facet_totals")
+        conn.execute("DELETE FROM meta WHERE key = 'facet_totals'")
+    reopened = Fts5Backend(path)
+    assert reopened.search(SearchQuery(facet_fields=["tags"], facet_limit=-1)).facets == expected
+    reopened.close()
 
 
 def test_concurrent_searches_and_writes(tmp_path: Path) -> None:
