@@ -32,6 +32,7 @@ from standards.open_classes import OpenClass
 router = APIRouter()
 
 _NAME_UNSAFE = re.compile(r"[^a-z0-9._-]+")
+_UNCOUNTED = frozenset({"xlsx", "xls", "ods", "json"})
 
 
 @router.get("/dataset/{package_id}/datapackage.json")
@@ -148,9 +149,9 @@ def _resources(
             entry["format"] = str(resource["format"]).lower()
         if resource.get("mimetype"):
             entry["mediatype"] = resource["mimetype"]
-        # frictionless reads workbooks through openpyxl and cannot count their bytes, so
-        # it would report any stated size or checksum of an XLSX file as wrong.
-        if resource.get("url_type") == "upload" and entry.get("format") not in ("xlsx", "xls"):
+        # frictionless parses workbooks and JSON without counting their bytes, so it
+        # would report any stated size or checksum of such a file as wrong.
+        if resource.get("url_type") == "upload" and entry.get("format") not in _UNCOUNTED:
             if resource.get("size") is not None:
                 entry["bytes"] = resource["size"]
             if resource.get("hash"):

@@ -37,7 +37,11 @@ class SchemaProblem(Exception):
 
 
 def parse_schema(given: Any) -> Schema | None:
-    """The resource's ``schema`` key as a frictionless Schema (None: infer one)."""
+    """The resource's ``schema`` key as a frictionless Schema (None: infer one).
+
+    Foreign keys into other resources of the dataset are left out: one file is
+    checked at a time, and frictionless needs the whole package for those.
+    """
     if given in (None, "", {}):
         return None
     if isinstance(given, str):
@@ -49,10 +53,29 @@ def parse_schema(given: Any) -> Schema | None:
             raise SchemaProblem("The resource's schema is not valid JSON") from None
     if not isinstance(given, dict):
         raise SchemaProblem("The resource's schema must be a Table Schema object")
+    keys = given.get("foreignKeys")
+    if isinstance(keys, list):
+        given = {**given, "foreignKeys": [k for k in keys if _self_reference(k)]}
     try:
         return Schema.from_descriptor(given)
     except FrictionlessException as exc:
         raise SchemaProblem(f"The Table Schema is invalid: {exc.error.message}") from None
+
+
+def _self_reference(key: Any) -> bool:
+    reference = key.get("reference") if isinstance(key, dict) else None
+    return isinstance(reference, dict) and not reference.get("resource")
+
+
+def cross_resource_keys(given: Any) -> int:
+    """How many foreign keys of a given schema point at other resources (not checked)."""
+    if isinstance(given, str):
+        try:
+            given = json.loads(given)
+        except ValueError:
+            return 0
+    keys = given.get("foreignKeys") if isinstance(given, dict) else None
+    return sum(1 for key in keys if not _self_reference(key)) if isinstance(keys, list) else 0
 
 
 def check_table(
@@ -87,11 +110,16 @@ def check_table(
     escaped_name = json.dumps(display_name, ensure_ascii=False)[1:-1]
     summary = json.loads(_scrub(json.dumps(summary, ensure_ascii=False), path, escaped_name))
     summary["schema_source"] = "inferred" if inferred else "given"
+    notes = []
     if relaxed:
-        summary["notes"] = [
+        notes.append(
             "The inferred types of these fields did not hold for every row, so they are "
             f"checked as strings: {', '.join(relaxed)}"
-        ]
+        )
+    if cross_resource_keys(given_schema):
+        notes.append("Foreign keys into other resources of the dataset were not checked")
+    if notes:
+        summary["notes"] = notes
     return Outcome(
         status="success" if report.valid else "failure",
         report=summary,
