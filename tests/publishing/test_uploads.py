@@ -217,3 +217,18 @@ def test_200_mb_upload_and_download_in_constant_memory(site: Deployment) -> None
         watcher.join()
     growth = peak[0] - baseline
     assert growth < 100 * MiB, f"server RSS grew by {growth / MiB:.0f} MiB"
+
+
+def test_foreign_keys_into_other_resources_are_noted_not_failed(site: Deployment) -> None:
+    package = new_dataset(site)
+    schema = {
+        "fields": [{"name": "站点", "type": "string"}, {"name": "数值", "type": "integer"}],
+        "foreignKeys": [
+            {"fields": ["站点"], "reference": {"resource": "stations", "fields": ["编号"]}}
+        ],
+    }
+    content = "站点,数值\nS1,3\nS2,4\n".encode()
+    resource = upload(site, package["id"], content, "读数.csv", schema=schema).json()["result"]
+    done = wait_datastore(site, resource["id"])
+    report = httpx.get(done["validation_url"], timeout=30).json()["report"]
+    assert report["notes"] == ["Foreign keys into other resources of the dataset were not checked"]
