@@ -61,8 +61,9 @@ class CatalogIndexer:
         *,
         progress: Callable[[int], None] | None = None,
     ) -> int:
+        """Replace the whole index; searches keep answering from the old one meanwhile."""
         with sessions() as session:
-            return self.backend.bulk_index(self._all_docs(session), progress=progress)
+            return self.backend.reindex(self._all_docs(session), progress=progress)
 
     def _all_docs(self, session: Session) -> Iterator[IndexDoc]:
         last_id = ""
