@@ -7,7 +7,7 @@ four endpoints with locust (headless, same users, same duration) one after
 the other in this one run. Prints requests/s, median and p99 latency, and the
 ratio ours / bare.
 
-    .venv/bin/python loadtests/ckan_bench.py [--users 16] [--seconds 20] [--database-url URL]
+    .venv/bin/python -m loadtests.ckan_bench [--users 16] [--seconds 20] [--database-url URL]
 """
 
 from __future__ import annotations
@@ -28,9 +28,10 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from loadtests.search_quality import corpus_dir
+
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-CORPUS = ROOT.parent / "shared" / "search-corpus"
+CORPUS = corpus_dir()
 BIN = Path(sys.executable).parent
 console = Console(stderr=True)
 

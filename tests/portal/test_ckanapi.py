@@ -12,10 +12,11 @@ from typing import Any
 import ckanapi
 import pytest
 
+from loadtests.search_quality import corpus_dir
 from tests.portal.conftest import Deployment
 from tests.support.processes import BIN, PortalServer, start_portal
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "search-corpus"
+CORPUS = corpus_dir()
 FIRST_CLASS = ("region_code", "open_class", "update_frequency", "theme", "title_en", "notes_en")
 # Values the server sets itself; they legitimately differ between two portals.
 VOLATILE = {"metadata_created", "metadata_modified", "created", "creator_user_id", "last_modified"}

@@ -15,8 +15,9 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def corpus():
+    # ../shared sits beside every checkout, CI's included: a missing corpus is an error.
     if not (corpus_dir() / "queries-dev.jsonl").exists():
-        pytest.skip(f"search corpus not found at {corpus_dir()} (set DELTA_SEARCH_CORPUS)")
+        pytest.fail(f"search corpus not found at {corpus_dir()} (set DELTA_SEARCH_CORPUS)")
     return load_corpus()
 
 
