@@ -16,6 +16,7 @@ import datasets
 from datasets import groups, packages, repository
 from datasets import resources as resource_service
 from datasets.access import Principal
+from datasets.fields import FIRST_CLASS
 from datasets.storage import Upload
 from delta.settings import Settings
 from open_portal.accounts import service as accounts
@@ -165,19 +166,8 @@ def package_data(descriptor: dict[str, Any]) -> dict[str, Any]:
         "author": (descriptor.get("sources") or [{}])[0].get("title"),
         "tags": [{"name": keyword} for keyword in descriptor.get("keywords", [])],
         "groups": [{"name": theme.slug}] if theme else [],
-        **{
-            key: catalog.get(key)
-            for key in (
-                "region_code",
-                "open_class",
-                "update_frequency",
-                "theme",
-                "title_en",
-                "notes_en",
-                "temporal_start",
-                "temporal_end",
-            )
-        },
+        # The catalog block carries exactly the first-class dataset fields.
+        **{key: catalog.get(key) for key in FIRST_CLASS},
     }
 
 
