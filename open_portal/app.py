@@ -12,6 +12,7 @@ from delta import __version__
 from delta.http import install_error_handlers
 from delta.logging import configure_logging
 from delta.settings import Settings, load_settings
+from open_portal import pages
 from open_portal.ckan.dispatcher import router as ckan_router
 from open_portal.datapackage import router as datapackage_router
 from open_portal.datastore_dump import router as dump_router
@@ -51,4 +52,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(downloads_router)
     app.include_router(dump_router)
     app.include_router(datapackage_router)
+    app.include_router(pages.router)
     return app

@@ -134,3 +134,13 @@ def test_reindex_rebuilds_the_index(deployment: Deployment) -> None:
     count = int(deployment.server.cli("search", "reindex").strip())
     assert count >= len(listed) > 0
     assert names(search(deployment, q=word)) == [name]
+
+
+def test_front_page_describes_the_public_catalogue(deployment: Deployment) -> None:
+    page = deployment.api().client.get("/")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "长三角公共数据开放平台" in page.text
+    count = deployment.api().post("package_search", {"rows": 0}).result["count"]
+    assert f"<strong>{count}</strong>" in page.text
+    assert "secret-private" not in page.text
