@@ -53,6 +53,9 @@ def _provision_for(settings: Settings, region: str, port: int | None) -> int:
 def node_serve(
     region: RegionOption,
     port: Annotated[int | None, typer.Option("--port", help="Default: the registry's.")] = None,
+    host: Annotated[
+        str | None, typer.Option("--host", help="Default: DELTA_NODE_HOST (127.0.0.1).")
+    ] = None,
 ) -> None:
     """Serve one region node (migrating its database and creating demo keys/data first)."""
     import uvicorn
@@ -70,7 +73,7 @@ def node_serve(
         raise _fail(str(error)) from None
     uvicorn.run(
         app,
-        host=settings.node_host,
+        host=host or settings.node_host,
         port=listen,
         log_config=None,
         access_log=False,
