@@ -40,6 +40,9 @@ class Account(Base):
     company_uscc: Mapped[str | None] = mapped_column(String(18))
     company_name: Mapped[str | None] = mapped_column(String(200))
     company_role: Mapped[str | None] = mapped_column(String(32))
+    # Failed guesses since the last success, counted apart: a password login (which whoever
+    # guesses the second factor already knows) must never reset the TOTP count.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    failed_totp: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

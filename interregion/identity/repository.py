@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select, update
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlalchemy import Engine, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from interregion.identity.models import Account
@@ -31,3 +34,70 @@ def claim_totp_step(session: Session, *, account_id: str, step: int) -> bool:
         .values(totp_last_step=step)
     )
     return int(getattr(result, "rowcount", 0) or 0) == 1
+
+
+FailureCounter = Literal["failed_logins", "failed_totp"]
+
+
+def reserve_attempt(
+    session: Session,
+    *,
+    account_id: str,
+    counter: FailureCounter,
+    limit: int,
+    now: datetime,
+    lockout: timedelta,
+) -> int | None:
+    """Count one guess *before* it is checked; the count it got, or None while locked.
+
+    Counting afterwards (read, verify, write back) loses updates when guesses
+    arrive in parallel, so any number of them could be checked before the
+    lock. Here the guess takes its number in one atomic UPDATE and the guess
+    that reaches ``limit`` locks the account at once, so at most ``limit``
+    guesses are ever checked per lockout period however many are in flight.
+    A success clears the count afterwards (:func:`clear_failures`).
+
+    The reservation commits in its own short transaction: it must stand even
+    if the request dies during the (slow, deliberately) password check, and
+    SQLite's write lock must not be held for that long.
+    """
+    column = getattr(Account, counter)
+    engine = session.get_bind()
+    if not isinstance(engine, Engine):
+        raise TypeError("reserve_attempt needs a session bound to an Engine")
+    with engine.begin() as connection:
+        # An expired lock starts a fresh count for both kinds of guesses.
+        connection.execute(
+            update(Account)
+            .where(Account.id == account_id, Account.locked_until <= now)
+            .values(failed_logins=0, failed_totp=0, locked_until=None)
+        )
+        row = connection.execute(
+            update(Account)
+            .where(Account.id == account_id, Account.locked_until.is_(None))
+            .values(
+                {
+                    column: column + 1,
+                    Account.locked_until: case((column + 1 >= limit, now + lockout), else_=None),
+                }
+            )
+            .returning(column)
+        ).first()
+    return None if row is None else int(row[0])
+
+
+def clear_failures(
+    session: Session, *, account_id: str, counter: FailureCounter, limit: int
+) -> None:
+    """A success: its own count starts again, and a lock only that count set is lifted.
+
+    A lock set by the *other* count stays: a correct password proves nothing
+    about the second factor someone is guessing (and must not buy them more guesses).
+    """
+    column = getattr(Account, counter)
+    other = Account.failed_totp if counter == "failed_logins" else Account.failed_logins
+    session.execute(
+        update(Account)
+        .where(Account.id == account_id)
+        .values({column: 0, Account.locked_until: case((other >= limit, Account.locked_until))})
+    )

@@ -63,50 +63,72 @@ def seed_demo_accounts(session: Session, *, region_code: str) -> int:
 def check_password(session: Session, *, username: str, password: str, now: datetime) -> Account:
     """The account, if the password is right and the account not locked; else LoginRefused.
 
-    Unknown usernames cost the same argon2 verification as wrong passwords.
+    Unknown usernames and locked accounts cost the same argon2 verification
+    as wrong passwords. Every guess is counted before it is checked (see
+    :func:`repository.reserve_attempt`), so parallel guesses cannot outrun the lockout.
     """
     if len(username) > MAX_USERNAME_CHARS or len(password) > MAX_PASSWORD_CHARS:
         raise LoginRefused("input-too-long")
     account = repository.find_by_username(session, username.strip())
-    if account is not None and account.locked_until is not None and account.locked_until > now:
+    if account is None:
+        verify_password(None, password)
+        raise LoginRefused("unknown-user")
+    count = _reserve(session, account, "failed_logins", now=now)
+    if count is None:
         verify_password(None, password)
         raise LoginRefused("locked")
-    if not verify_password(account.password_hash if account else None, password):
-        if account is None:
-            raise LoginRefused("unknown-user")
-        account.failed_logins += 1
-        if account.failed_logins >= MAX_FAILED_LOGINS:
-            account.failed_logins = 0
-            account.locked_until = now + LOCKOUT
-            raise LoginRefused("locked-now")
-        raise LoginRefused("wrong-password")
-    if account is None:  # verify_password never accepts the dummy hash; this is for mypy
-        raise LoginRefused("unknown-user")
-    account.failed_logins = 0
-    account.locked_until = None
+    if not verify_password(account.password_hash, password):
+        raise LoginRefused("locked-now" if count >= MAX_FAILED_LOGINS else "wrong-password")
+    repository.clear_failures(
+        session, account_id=account.id, counter="failed_logins", limit=MAX_FAILED_LOGINS
+    )
     return account
+
+
+def _reserve(
+    session: Session, account: Account, counter: repository.FailureCounter, *, now: datetime
+) -> int | None:
+    return repository.reserve_attempt(
+        session,
+        account_id=account.id,
+        counter=counter,
+        limit=MAX_FAILED_LOGINS,
+        now=now,
+        lockout=LOCKOUT,
+    )
 
 
 def check_totp(session: Session, *, account: Account, code: str, now: datetime) -> None:
     """A current code (one step of drift either way), and never the same step twice.
 
+    Wrong and reused codes count toward the same lockout as passwords, on a
+    count of their own that only a correct code resets (whoever guesses codes
+    knows the password, so a password login must not buy them more guesses).
     The step is claimed with a conditional UPDATE, so two logins racing with
     one code cannot both win.
     """
     if not account.totp_secret:
         raise LoginRefused("no-totp")
     digits = "".join(code.split())
-    if not (digits.isdigit() and len(digits) == 6):
+    if not (digits.isascii() and digits.isdigit() and len(digits) == 6):
         raise LoginRefused("totp-malformed")
+    count = _reserve(session, account, "failed_totp", now=now)
+    if count is None:
+        raise LoginRefused("locked")
     totp = pyotp.TOTP(account.totp_secret, interval=TOTP_PERIOD_SECONDS)
     step_now = int(now.timestamp()) // TOTP_PERIOD_SECONDS
+    refusal = "totp-wrong"
     for step in (step_now - 1, step_now, step_now + 1):
         if hmac.compare_digest(totp.at(step * TOTP_PERIOD_SECONDS), digits):
-            if not repository.claim_totp_step(session, account_id=account.id, step=step):
-                raise LoginRefused("totp-reused")
-            session.refresh(account)
-            return
-    raise LoginRefused("totp-wrong")
+            if repository.claim_totp_step(session, account_id=account.id, step=step):
+                repository.clear_failures(
+                    session, account_id=account.id, counter="failed_totp", limit=MAX_FAILED_LOGINS
+                )
+                session.refresh(account)
+                return
+            refusal = "totp-reused"
+            break
+    raise LoginRefused("locked-now" if count >= MAX_FAILED_LOGINS else refusal)
 
 
 def reachable_level(account: Account, *, with_totp: bool) -> Level:

@@ -25,7 +25,10 @@ NEUTRAL_LOGIN_ERROR = (
     "用户名或密码错误，或账户已临时锁定 / Wrong username or password, or the account is locked."
 )
 RETURNING = "正在返回服务 / Returning to the service"
-TOTP_ERROR = "动态口令不正确或已使用 / The code is wrong or was already used."
+TOTP_ERROR = (
+    "动态口令不正确或已使用，或账户已临时锁定 / "
+    "The code is wrong or was already used, or the account is locked for a while."
+)
 
 
 def _step_path(step: Step, handle: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
@@ -57,3 +58,34 @@ def test_sso_and_audit_on_postgresql(pg_cluster: tuple[Cluster, str]) -> None:
     for code in NODES:
         assert '"ok": true' in cluster.cli("audit", "verify", "--region", code)
     assert not (Path(cluster.home) / "nodes" / "310000" / "node.db").exists()
+
+
+def test_parallel_wrong_passwords_lock_the_account_on_postgresql(
+    pg_cluster: tuple[Cluster, str],
+) -> None:
+    """READ COMMITTED loses read-modify-write updates: the count must be atomic there too."""
+    cluster, url = pg_cluster
+    who = person("320000", "visitor")
+    browser = Browser()
+    try:
+        page = browser.get(f"{cluster.url('320000')}/idp/window?to=310000&level=low")
+        form = page.form()
+        guess = {**form.fields, "username": who.username, "password": "guess"}
+
+        def attempt(_: int) -> int:
+            return browser.client.post(form.action, data=guess, follow_redirects=False).status_code
+
+        with ThreadPoolExecutor(20) as pool:
+            assert set(pool.map(attempt, range(20))) == {303}
+        right = browser.submit(page, username=who.username, password=who.password)
+        assert right.status == 401, "the account must be locked"
+    finally:
+        browser.close()
+    plain = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain) as connection:
+        checked = connection.execute(
+            "SELECT count(*) FROM node_320000.audit_record WHERE event = 'idp.login'"
+            " AND actor = %s AND reason IN ('wrong-password', 'locked-now')",
+            (f"username:{who.username}",),
+        ).fetchone()
+    assert checked is not None and checked[0] == 5
