@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -62,11 +63,18 @@ class AssertionRefused(Exception):
 
 
 def normalise_code(code: str) -> str:
-    return "".join(char for char in code.upper() if char.isalnum())
+    """Upper case without separators; full-width forms (as IMEs type them) folded to ASCII."""
+    return "".join(char for char in unicodedata.normalize("NFKC", code).upper() if char.isalnum())
 
 
-def _code_hash(code: str) -> str:
-    return hashlib.sha256(normalise_code(code).encode("ascii")).hexdigest()
+def is_well_formed_code(normalised: str) -> bool:
+    """Twelve characters of our alphabet. ``isalnum`` alone also admits every other script's
+    letters and digits, which are no code of ours (and are not ASCII)."""
+    return len(normalised) == CODE_CHARS and all(char in _CODE_ALPHABET for char in normalised)
+
+
+def _code_hash(normalised: str) -> str:
+    return hashlib.sha256(normalised.encode("ascii")).hexdigest()
 
 
 def issue_code(
@@ -130,14 +138,15 @@ def answer_request(session: Session, *, node: Node, token: str, now: datetime) -
             error.reason, "the request was refused", 403, requester.region_code
         ) from None
     code = claims.get("code")
-    if not isinstance(code, str) or not code:
+    normalised = normalise_code(code) if isinstance(code, str) else ""
+    if not is_well_formed_code(normalised):
         raise AssertionRefused(
-            "malformed", "the request carries no code", 400, requester.region_code
+            "malformed", "the request carries no well-formed code", 400, requester.region_code
         )
     redeemed = session.execute(
         update(WindowCode)
         .where(
-            WindowCode.code_hash == _code_hash(code),
+            WindowCode.code_hash == _code_hash(normalised),
             WindowCode.redeemed_at.is_(None),
             WindowCode.expires_at > now,
             WindowCode.audience_region == requester.region_code,
@@ -213,7 +222,7 @@ def fetch_identity(
     if home is None or "identity_assertion" not in home.endpoints:
         raise AssertionRefused("unknown-region", "there is no home node for this region", 404)
     normalised = normalise_code(code)
-    if len(normalised) != CODE_CHARS:
+    if not is_well_formed_code(normalised):
         raise AssertionRefused(
             "malformed", "a code has twelve letters and digits", 422, home_region
         )

@@ -151,3 +151,26 @@ def test_bad_back_channel_input(cluster: Cluster, body: dict) -> None:
     answer = httpx.post(f"{cluster.url(HOME)}/idp/identity-assertions", json=body, timeout=10)
     assert 400 <= answer.status_code < 500
     assert answer.headers["content-type"].startswith("application/problem+json")
+
+
+@pytest.mark.parametrize("code", ["甲乙丙丁甲乙丙丁甲乙丙丁", "٠١٢٣-٤٥٦٧-٨٩٠١", "ÀÉÎÕÜÀÉÎÕÜÀÉ"])
+def test_codes_outside_the_alphabet_are_refused_cleanly(cluster: Cluster, code: str) -> None:
+    """Letters and digits of other scripts are alphanumeric to Python but no code of ours:
+    a clear refusal at the window and at the home node, never a 500."""
+    log_before = len(cluster.log(HOME))
+    answer = ask(cluster, window=WINDOW, home=HOME, code=code)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["reason"] == "malformed"
+    # A window node sending such a code anyway (signed, so it reaches the code check).
+    direct = back_channel(cluster, request_token(cluster, code))
+    assert direct.status_code == 400, direct.text
+    assert direct.json()["reason"] == "malformed"
+    assert cluster.last_audit(HOME, "window.assertion-refused")["reason"] == "malformed"
+    assert "unhandled error" not in cluster.log(HOME)[log_before:]
+
+
+def test_a_code_typed_in_full_width_characters_works(cluster: Cluster, browser: Browser) -> None:
+    code = window_code(cluster, browser, home=HOME, window=WINDOW, who="resident")
+    full_width = "".join(chr(ord(char) + 0xFEE0) if char.isalnum() else "－" for char in code)
+    answer = ask(cluster, window=WINDOW, home=HOME, code=full_width)
+    assert answer.status_code == 200, answer.text
