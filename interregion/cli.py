@@ -121,6 +121,10 @@ def audit_verify(region: RegionOption) -> None:
     folder = node_folder(settings, region)
     if not folder.exists():
         raise _fail(f"node {region} has never run under {settings.home_dir}")
+    try:
+        head = read_head(folder / "audit.head")
+    except (ValueError, KeyError, TypeError):
+        raise _fail("the audit head file (audit.head) is unreadable: it was changed") from None
     url = node_database_url(shared_url=settings.database_url, node_dir=folder, region_code=region)
     engine = make_engine(url)
     try:
@@ -131,7 +135,7 @@ def audit_verify(region: RegionOption) -> None:
                 records,
                 trust=region_audit_trust(settings.home_dir, region),
                 issuer=region,
-                head=read_head(folder / "audit.head"),
+                head=head,
             )
     finally:
         engine.dispose()

@@ -15,6 +15,7 @@ pairwise identifiers, and every string passes through
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -163,10 +164,45 @@ class AuditLog:
             session.add(record)
             seq, digest = record.seq, record.hash
         try:
-            write_atomic(self._head_path, json.dumps({"seq": seq, "hash": digest}).encode())
+            self._advance_head(seq, digest)
         except OSError as error:  # the record is committed; a lagging head only weakens one check
             log.warning("could not write the audit head: %s", type(error).__name__)
         return seq
+
+    def _advance_head(self, seq: int, digest: str) -> None:
+        """Move the head to ``seq`` -- only forwards, and only over a chain that still holds it.
+
+        Without the second condition, records deleted from the end would be
+        forgotten at the next append: the node would chain on from the last
+        record left and overwrite the only evidence. A head whose record is
+        gone or changed is therefore left as it is (``delta audit verify``
+        keeps naming it) until an operator has looked and moves the file aside.
+        The lock keeps this host's processes from moving the head backwards.
+        """
+        lock_path = self._head_path.with_name(self._head_path.name + ".lock")
+        with lock_path.open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                head = read_head(self._head_path)
+            except (ValueError, KeyError, TypeError):
+                head = (-1, "")  # unreadable: keep it, as evidence
+            if head is not None:
+                head_seq, head_hash = head
+                if not self._holds(head_seq, head_hash):
+                    log.error(
+                        "audit chain no longer holds record %d named by %s; head left as is",
+                        head_seq,
+                        self._head_path.name,
+                    )
+                    return
+                if head_seq >= seq:
+                    return  # another process of this node is already further
+            write_atomic(self._head_path, json.dumps({"seq": seq, "hash": digest}).encode())
+
+    def _holds(self, seq: int, digest: str) -> bool:
+        with transaction(self._sessions) as session:
+            record = session.get(AuditRecord, seq)
+            return record is not None and record.hash == digest
 
 
 @dataclass(frozen=True)

@@ -8,17 +8,18 @@ import re
 import shutil
 import sqlite3
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 
 from interregion.audit.service import record_hash
 from interregion.identity.demo_people import demo_people
 from standards.regions import DELTA_PROVINCES
 from tests.interregion.browser import Browser
-from tests.interregion.cluster import Cluster
+from tests.interregion.cluster import Cluster, new_cluster
 from tests.interregion.flows import full_login, person
 from tests.support.processes import BIN, base_env, delta
 
@@ -191,3 +192,41 @@ def _stderr(env: dict[str, str], region: str) -> str:
     except AssertionError as failure:
         return str(failure)
     raise AssertionError("expected a failure")
+
+
+@pytest.fixture(scope="module")
+def own_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """A node whose database this module may tamper with while it runs."""
+    running = new_cluster(tmp_path_factory.mktemp("audit-node"))
+    try:
+        running.start((CODE,))
+        yield running
+    finally:
+        running.stop()
+
+
+def audited_request(node: Cluster) -> None:
+    """Any request that writes an audit record (a login handle that does not exist)."""
+    assert httpx.get(f"{node.url(CODE)}/idp/login?r=nothing", timeout=10).status_code == 404
+
+
+def test_truncation_stays_evident_after_the_node_appends_again(own_node: Cluster) -> None:
+    """Deleting the newest records must not be healed by the next record the node writes:
+    the node never moves its head file past records it can no longer find."""
+    for _ in range(3):
+        audited_request(own_node)
+    assert verify(own_node.home)[0] == 0
+    newest = last_seq(own_node.home)
+    tamper(own_node.home, f"DELETE FROM audit_record WHERE seq = {newest}")
+    for _ in range(2):
+        audited_request(own_node)  # the node carries on, chaining from record newest - 1
+    returncode, report, stderr = verify(own_node.home)
+    assert returncode == 1, report
+    assert report["first_bad"] == newest and f"audit record {newest}" in stderr
+
+
+def test_an_unreadable_head_file_is_reported(busy_cluster: Cluster, tmp_path: Path) -> None:
+    home = copy_of(busy_cluster, tmp_path)
+    (home / "nodes" / CODE / "audit.head").write_text("{not json")
+    returncode, _, stderr = verify(home)
+    assert returncode == 1 and "audit.head" in stderr and "Traceback" not in stderr
