@@ -22,4 +22,8 @@ def parse_saml_instant(value: str) -> datetime:
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
         raise ValueError("time without a time zone")
-    return moment.astimezone(UTC)
+    try:
+        # 0001-01-01T00:00:00+01:00 is a valid xs:dateTime but falls before year 1 in UTC.
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("time outside the calendar") from None

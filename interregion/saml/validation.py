@@ -216,6 +216,9 @@ def _conditions(assertion: Any, expect: Expectations) -> datetime:
         raise SamlRefused("not-yet-valid", "the assertion is not valid yet")
     if expect.now - expect.skew >= not_on_or_after:
         raise SamlRefused("expired", "the assertion has expired")
+    if not_on_or_after - not_before > expect.max_age + expect.skew:
+        # The replay record is kept until NotOnOrAfter: "valid until 9999" is refused, not stored.
+        raise SamlRefused("malformed", "the assertion is valid for longer than this node accepts")
     restrictions = conditions.findall(names.saml("AudienceRestriction"))
     if not restrictions:
         raise SamlRefused("wrong-audience", "the assertion names no audience")

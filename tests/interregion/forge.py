@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from lxml import etree
 
 from interregion.clock import utcnow
 from interregion.identity.levels import Level
 from interregion.saml.response import AssertionContent, build_response
-from signing.keys import ALL_MEMBER_PURPOSES, SigningKey, generate_signing_key
+from signing.keys import ALL_MEMBER_PURPOSES, Purpose, SigningKey, generate_signing_key
+from signing.xmldsig import sign_element
 from tests.interregion.cluster import Cluster
 
 SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
+DS = "http://www.w3.org/2000/09/xmldsig#"
 _foreign: list[SigningKey] = []
 
 
@@ -73,4 +77,17 @@ def change_attribute(document: bytes, key: str, value: str) -> bytes:
     for attribute in root.iter(f"{{{SAML}}}Attribute"):
         if attribute.get("FriendlyName") == key:
             attribute.find(f"{{{SAML}}}AttributeValue").text = value
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def resigned(document: bytes, *, key: SigningKey, edit: Callable[[Any], None]) -> bytes:
+    """Change a Response and sign it again with ``key``: what a broken (or hostile) member
+    node could send, validly signed, to reach the checks behind the signatures."""
+    root = etree.fromstring(document)
+    for signature in list(root.iter(f"{{{DS}}}Signature")):
+        signature.getparent().remove(signature)
+    edit(root)
+    issuer = f"{{{SAML}}}Issuer"
+    sign_element(root.find(f"{{{SAML}}}Assertion"), key=key, purpose=Purpose.SAML, after=issuer)
+    sign_element(root, key=key, purpose=Purpose.SAML, after=issuer)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")

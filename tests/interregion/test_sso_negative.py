@@ -9,7 +9,7 @@ changed, replayed or redirected.
 from __future__ import annotations
 
 import base64
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from lxml import etree
@@ -140,6 +140,44 @@ def test_tampered_attribute(cluster: Cluster, browser: Browser) -> None:
     record = assert_refused(cluster, page, at=SP, reason="tampered")
     assert record["peer"] == HOME
     assert_not_logged_in(browser, cluster, SP)
+
+
+def test_assertion_valid_for_ages(cluster: Cluster, browser: Browser) -> None:
+    """Validly signed, but valid until the year 9999: more than this node accepts (and the
+    replay record kept until then could not even be computed)."""
+    request_id = pending_request_id(browser, cluster, sp=SP, home=HOME)
+    now = utcnow()
+    document = forge.response(
+        cluster, home=HOME, sp=SP, in_response_to=request_id, now=now,
+        lifetime=datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC) - now,
+    )  # fmt: skip
+    page = browser.post(acs(cluster, SP), forge.form_for(document, request_id))
+    assert_refused(cluster, page, at=SP, reason="malformed")
+    assert_not_logged_in(browser, cluster, SP)
+
+
+@pytest.mark.parametrize(
+    ("element", "attribute", "value"),
+    [
+        ("Response", "IssueInstant", "0001-01-01T00:00:00+01:00"),
+        ("Conditions", "NotOnOrAfter", "9999-12-31T23:59:59-01:00"),
+        ("AuthnStatement", "AuthnInstant", "0001-01-01T00:30:00+14:00"),
+    ],
+)
+def test_times_outside_the_calendar(
+    cluster: Cluster, browser: Browser, element: str, attribute: str, value: str
+) -> None:
+    """Schema-valid xs:dateTime values that fall outside Python's calendar once in UTC."""
+    request_id = pending_request_id(browser, cluster, sp=SP, home=HOME)
+    original = forge.response(cluster, home=HOME, sp=SP, in_response_to=request_id)
+
+    def edit(root: etree._Element) -> None:
+        target = root if element == "Response" else next(root.iter(f"{{{forge.SAML}}}{element}"))
+        target.set(attribute, value)
+
+    document = forge.resigned(original, key=cluster.signing_key(HOME), edit=edit)
+    page = browser.post(acs(cluster, SP), forge.form_for(document, request_id))
+    assert_refused(cluster, page, at=SP, reason="malformed")
 
 
 def test_level_too_low(cluster: Cluster, browser: Browser) -> None:
@@ -341,6 +379,27 @@ def test_the_home_node_answers_only_the_registered_acs(cluster: Cluster, browser
     form = {"SAMLRequest": base64.b64encode(document).decode(), "RelayState": "r"}
     page = browser.post(f"{cluster.url(HOME)}/saml/sso", form)
     assert_refused(cluster, page, at=HOME, reason="wrong-acs")
+
+
+def test_a_request_issued_outside_the_calendar(cluster: Cluster, browser: Browser) -> None:
+    """A signed AuthnRequest whose IssueInstant is a valid xs:dateTime before year 1 in UTC."""
+    document = build_authn_request(
+        request_id="_" + "ab" * 16,
+        issuer=cluster.entity_id(SP),
+        destination=f"{cluster.url(HOME)}/saml/sso",
+        acs_url=acs(cluster, SP),
+        min_level=Level.SUBSTANTIAL,
+        requested=["name"],
+        key=cluster.signing_key(SP),
+        now=utcnow(),
+    )
+    root = etree.fromstring(document)
+    root.remove(root.find(f"{{{DS}}}Signature"))
+    root.set("IssueInstant", "0001-01-01T00:00:00+01:00")
+    sign_element(root, key=cluster.signing_key(SP), purpose="saml", after=f"{{{forge.SAML}}}Issuer")
+    form = {"SAMLRequest": base64.b64encode(etree.tostring(root)).decode(), "RelayState": "r"}
+    page = browser.post(f"{cluster.url(HOME)}/saml/sso", form)
+    assert_refused(cluster, page, at=HOME, reason="malformed")
 
 
 def test_the_home_node_refuses_unknown_services(cluster: Cluster, browser: Browser) -> None:
