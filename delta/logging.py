@@ -16,6 +16,14 @@ class RedactIdentifiers(logging.Filter):
         redacted = redact_identifiers(message)
         if redacted != message:
             record.msg, record.args = redacted, None
+        # Tracebacks too: database errors quote their statements' parameters. The formatter
+        # uses a record's exc_text when it is set, so the redacted text is what gets written.
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact_identifiers(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact_identifiers(record.stack_info)
         return True
 
 

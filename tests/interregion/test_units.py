@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from interregion.identity.pairwise import pairwise_id
 from interregion.web.safe_next import DEFAULT_NEXT, safe_next
 from standards.identifiers.citizen_id import parse_citizen_id
 from standards.identifiers.uscc import is_valid_uscc
+from standards.masking import mask_citizen_id
 from standards.regions import DELTA_PROVINCES
 
 
@@ -131,3 +134,25 @@ def test_only_the_cross_site_cookies_relax_samesite_and_only_over_https() -> Non
     assert "samesite=lax" in header(http, cross_site=True)
     for cookie in (header(https, cross_site=True), header(http, cross_site=False)):
         assert "httponly" in cookie and cookie.startswith("delta_bind_310000=")
+
+
+def test_node_logs_mask_id_numbers_inside_tracebacks_too() -> None:
+    """Database errors quote their statement's parameters (an SP session row holds the
+    released identity): the redacting filter must reach the traceback, not only the message.
+    Run in a child process, as a node configures its logging exactly like this."""
+    citizen_id = demo_people("310000")[0].citizen_id
+    script = (
+        "import logging\n"
+        "from delta.logging import configure_logging\n"
+        "configure_logging('INFO')\n"
+        "try:\n"
+        f"    raise RuntimeError('[parameters: (\\'{{\"citizen-id\": \"{citizen_id}\"}}\\',)]')\n"
+        "except RuntimeError:\n"
+        "    logging.getLogger('interregion').exception('unhandled error on POST /saml/acs')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert "Traceback" in result.stderr and "RuntimeError" in result.stderr
+    assert citizen_id not in result.stderr
+    assert mask_citizen_id(citizen_id) in result.stderr
