@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import Engine, case, func, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from interregion.identity.models import Account
@@ -57,32 +57,32 @@ def reserve_attempt(
     guesses are ever checked per lockout period however many are in flight.
     A success clears the count afterwards (:func:`clear_failures`).
 
-    The reservation commits in its own short transaction: it must stand even
-    if the request dies during the (slow, deliberately) password check, and
-    SQLite's write lock must not be held for that long.
+    The reservation is committed at once (with whatever the session holds,
+    so call this before the request writes anything else): it must stand
+    even if the request dies during the (deliberately slow) password check,
+    and neither SQLite's write lock nor a PostgreSQL row lock may be held
+    that long. It runs on the request's own connection: a second one per
+    login could exhaust the pool under many parallel logins.
     """
     column = getattr(Account, counter)
-    engine = session.get_bind()
-    if not isinstance(engine, Engine):
-        raise TypeError("reserve_attempt needs a session bound to an Engine")
-    with engine.begin() as connection:
-        # An expired lock starts a fresh count for both kinds of guesses.
-        connection.execute(
-            update(Account)
-            .where(Account.id == account_id, Account.locked_until <= now)
-            .values(failed_logins=0, failed_totp=0, locked_until=None)
+    # An expired lock starts a fresh count for both kinds of guesses.
+    session.execute(
+        update(Account)
+        .where(Account.id == account_id, Account.locked_until <= now)
+        .values(failed_logins=0, failed_totp=0, locked_until=None)
+    )
+    row = session.execute(
+        update(Account)
+        .where(Account.id == account_id, Account.locked_until.is_(None))
+        .values(
+            {
+                column: column + 1,
+                Account.locked_until: case((column + 1 >= limit, now + lockout), else_=None),
+            }
         )
-        row = connection.execute(
-            update(Account)
-            .where(Account.id == account_id, Account.locked_until.is_(None))
-            .values(
-                {
-                    column: column + 1,
-                    Account.locked_until: case((column + 1 >= limit, now + lockout), else_=None),
-                }
-            )
-            .returning(column)
-        ).first()
+        .returning(column)
+    ).first()
+    session.commit()
     return None if row is None else int(row[0])
 
 
