@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -109,7 +110,9 @@ def check_totp(session: Session, *, account: Account, code: str, now: datetime) 
     """
     if not account.totp_secret:
         raise LoginRefused("no-totp")
-    digits = "".join(code.split())
+    # Full-width digits (as Chinese input methods type them) are the same digits; any other
+    # script's digits are not, and must not reach compare_digest (it raises on non-ASCII).
+    digits = "".join(unicodedata.normalize("NFKC", code).split())
     if not (digits.isascii() and digits.isdigit() and len(digits) == 6):
         raise LoginRefused("totp-malformed")
     count = _reserve(session, account, "failed_totp", now=now)

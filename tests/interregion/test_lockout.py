@@ -106,6 +106,23 @@ def wrong_code(who_suffix: str, index: int) -> str:
     return next(code for code in candidates if code not in valid)
 
 
+def test_totp_codes_in_other_digits(node: Cluster) -> None:
+    """Chinese input methods type full-width digits: the right code so typed is the right
+    code; digits of other scripts are simply wrong. Neither may crash the node (a str
+    comparison of non-ASCII text raises in hmac.compare_digest)."""
+    browser = Browser()
+    try:
+        page = totp_page(browser, node, "resident")
+        arabic = "".join(chr(0x0660 + int(d)) for d in right_code("resident"))
+        refused = browser.submit(page, code=arabic)
+        assert refused.status == 401 and "/idp/totp" in refused.url, refused.text[:300]
+        full_width = "".join(chr(0xFF10 + int(d)) for d in right_code("resident"))
+        accepted = browser.submit(refused, code=full_width)
+        assert accepted.status == 200 and "/idp/consent" in accepted.url, accepted.text[:300]
+    finally:
+        browser.close()
+
+
 def test_totp_guesses_count_across_password_logins(node: Cluster) -> None:
     """Someone who knows the password must not get unlimited guesses at the second factor,
     neither in one go nor by logging in with the password again between guesses."""
