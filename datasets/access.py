@@ -5,7 +5,9 @@ sees that value, never a user table. Rules:
 
 * anyone reads active, public, non-closed datasets;
 * private, closed and draft datasets are read by members of the owning
-  organisation (any capacity) and by the dataset's creator;
+  organisation (any capacity); the dataset's creator counts only for a dataset
+  without an organisation (CKAN's rule: otherwise removing an editor from the
+  organisation would leave them everything they ever created there);
 * deleted datasets are read only by those who could edit them;
 * editors and admins write their organisation's datasets; admins manage the
   organisation and its members; sysadmins may do everything.
@@ -70,10 +72,9 @@ def package_labels(
     """The labels a dataset is indexed with (see search.protocol)."""
     if is_publicly_visible(state=state, private=private, open_class=open_class):
         return [PUBLIC_LABEL]
-    labels = [member_label(owner_org)] if owner_org else []
-    if creator and state != "deleted":
-        labels.append(creator_label(creator))
-    return labels
+    if owner_org:
+        return [member_label(owner_org)]
+    return [creator_label(creator)] if creator and state != "deleted" else []
 
 
 def can_read_package(
@@ -91,6 +92,14 @@ def can_read_package(
         return principal.can_edit_in(owner_org)
     if is_publicly_visible(state=state, private=private, open_class=open_class):
         return True
-    if principal.user_id is not None and principal.user_id == creator:
-        return True
-    return principal.is_member_of(owner_org)
+    return principal.is_member_of(owner_org) or is_creator_of_orphan(
+        principal, owner_org=owner_org, creator=creator
+    )
+
+
+def is_creator_of_orphan(
+    principal: Principal, *, owner_org: str | None, creator: str | None
+) -> bool:
+    """Whether ``principal`` created a dataset that belongs to no organisation -- the
+    only case in which being its creator grants anything (as in CKAN)."""
+    return owner_org is None and principal.user_id is not None and principal.user_id == creator

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from datasets.access import Principal
+from datasets.access import Principal, can_read_package
 from datasets.dictization import iso
 from datasets.models import Activity
 
@@ -26,14 +25,48 @@ def record(
     )
 
 
-def for_object(session: Session, object_id: str, *, limit: int, offset: int) -> Sequence[Activity]:
-    return session.scalars(
+def readable_for_object(
+    session: Session, object_id: str, actor: Principal, *, limit: int, offset: int
+) -> list[Activity]:
+    """The object's activity ``actor`` may read, newest first.
+
+    A version recorded while the dataset was private, draft, closed or deleted is
+    shown only to those who may read such a dataset (CKAN 2.10 keeps permission
+    labels on each activity for this): a dataset published after an internal draft
+    does not publish the draft's history. Paging counts readable versions only.
+    """
+    rows = session.scalars(
         select(Activity)
         .where(Activity.object_id == object_id)
         .order_by(Activity.timestamp.desc(), Activity.id)
-        .limit(limit)
-        .offset(offset)
-    ).all()
+        .execution_options(yield_per=200)
+    )
+    out: list[Activity] = []
+    skipped = 0
+    for row in rows:
+        if not _readable_version(actor, row):
+            continue
+        if skipped < offset:
+            skipped += 1
+            continue
+        out.append(row)
+        if len(out) >= limit:
+            break
+    return out
+
+
+def _readable_version(actor: Principal, row: Activity) -> bool:
+    package = (row.data or {}).get("package")
+    if not isinstance(package, dict):
+        return True
+    return can_read_package(
+        actor,
+        state=str(package.get("state") or "active"),
+        private=bool(package.get("private")),
+        open_class=str(package.get("open_class") or ""),
+        owner_org=package.get("owner_org"),
+        creator=package.get("creator_user_id"),
+    )
 
 
 def activity_dict(activity: Activity) -> dict[str, Any]:

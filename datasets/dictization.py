@@ -10,6 +10,7 @@ know the caller may have it ask for ``reveal=True``.
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -109,6 +110,28 @@ def resource_dict(
         out["validation_url"] = f"{base}/validation.json"
     if conditional:
         out["access_requires_application"] = True
+    return out
+
+
+def hide_links(package: dict[str, Any], *, site_url: str) -> dict[str, Any]:
+    """A copy of a package dict printed earlier (an activity record), in the public form
+    of a conditional dataset: what :func:`resource_dict` hides is hidden here too --
+    a version recorded before the dataset became conditional carries its real links."""
+    out = copy.deepcopy(package)
+    package_id = str(out.get("id") or "")
+    resources = out.get("resources")
+    for resource in resources if isinstance(resources, list) else []:
+        if not isinstance(resource, dict):
+            continue
+        resource_id = str(resource.get("id") or "")
+        mine = resource_base_url(site_url, package_id, resource_id) + "/download/"
+        url = resource.get("url")
+        if url and not (isinstance(url, str) and url.startswith(mine)):
+            resource["url"] = download_url(site_url, package_id, resource_id, LINK_SEGMENT)
+        for key in [k for k, v in resource.items() if k not in RESOURCE_CORE_KEYS]:
+            if _is_url(resource[key]):
+                del resource[key]
+        resource["access_requires_application"] = True
     return out
 
 

@@ -52,8 +52,10 @@ def show_package(unit: CatalogUnit, *, actor: Principal, ref: str) -> dict[str, 
             raise NotFound("Dataset not found")
         shown = _Shown.of(package, site_url=unit.site_url)
         if unit.reads:
+            # Under what was asked for and the id (which finds it first); not under its
+            # name, which another dataset's id may shadow.
+            unit.reads.put(("package", ref), shown)
             unit.reads.put(("package", package.id), shown)
-            unit.reads.put(("package", package.name), shown)
     _check_readable(actor, shown)
     # Callers may adjust what they return; the cached dict must stay as it is.
     return copy.deepcopy(shown.result)
@@ -61,6 +63,11 @@ def show_package(unit: CatalogUnit, *, actor: Principal, ref: str) -> dict[str, 
 
 def get_readable_package(unit: CatalogUnit, *, actor: Principal, ref: str) -> Package:
     return _readable(unit, actor=actor, ref=ref)
+
+
+def check_readable(actor: Principal, package: Package) -> None:
+    """NotAuthorized (NotFound when deleted) unless ``actor`` may read ``package``."""
+    _check_readable(actor, package)
 
 
 def create_package(unit: CatalogUnit, *, actor: Principal, data: dict[str, Any]) -> dict[str, Any]:
@@ -101,7 +108,9 @@ def update_package(
     if not actor.can_edit_in(package.owner_org):
         raise NotAuthorized(f"User {actor.name} not authorized to edit package {package.id}")
     if patch:
-        current = package_dict(package, site_url=unit.site_url)
+        # The dataset as its editor sees it: the public form of a conditional dataset
+        # leaves out URL-valued resource extras, and patching would delete them.
+        current = package_dict(package, site_url=unit.site_url, reveal=True)
         data = {**current, **data}
     spec = parse_model(PackageIn, fields.lift_first_class(data))
     errors: ErrorDict = {}

@@ -25,17 +25,22 @@ from standards.open_classes import OpenClass
 
 
 def find_package(session: Session, ref: str) -> Package | None:
-    """By id or by name, as CKAN's ``id`` parameters accept both."""
-    return session.scalars(
-        select(Package).where(or_(Package.id == ref, Package.name == ref)).limit(1)
-    ).first()
+    """By id or by name, as CKAN's ``id`` parameters accept both -- the id first, as
+    CKAN does: names are chosen by editors, so a dataset named like another's id must
+    never stand in for it (one ``id = ref OR name = ref`` query returns either row)."""
+    return (
+        session.get(Package, ref)
+        or session.scalars(select(Package).where(Package.name == ref)).first()
+    )
 
 
 def find_group(session: Session, ref: str, *, organization: bool) -> Group | None:
+    """By id or by name, the id first (see :func:`find_package`)."""
+    group = session.get(Group, ref)
+    if group is not None and group.is_organization == organization:
+        return group
     return session.scalars(
-        select(Group)
-        .where(or_(Group.id == ref, Group.name == ref), Group.is_organization == organization)
-        .limit(1)
+        select(Group).where(Group.name == ref, Group.is_organization == organization)
     ).first()
 
 
@@ -46,11 +51,16 @@ def find_resource(session: Session, resource_id: str) -> Resource | None:
 
 
 def name_taken(session: Session, model: type[Package] | type[Group], name: str) -> bool:
-    return session.scalar(select(func.count()).where(model.name == name)) != 0
+    """Used as a name -- or as an id: ids and names share the ``id`` parameters, so
+    a name equal to another object's id could only ever shadow or be shadowed."""
+    return (
+        session.scalar(select(func.count()).where(or_(model.name == name, model.id == name))) != 0
+    )
 
 
 def id_taken(session: Session, model: type[Package] | type[Group], ref: str) -> bool:
-    return session.scalar(select(func.count()).where(model.id == ref)) != 0
+    """Used as an id -- or as a name (see :func:`name_taken`)."""
+    return session.scalar(select(func.count()).where(or_(model.id == ref, model.name == ref))) != 0
 
 
 StmtT = TypeVar("StmtT", bound=Select)
@@ -90,8 +100,11 @@ def visible_filter(
     editor_orgs = [g for g, cap in principal.capacities.items() if cap in ("admin", "editor")]
     member_view = Package.owner_org.in_(member_orgs) & (Package.state != "deleted")
     editor_view = Package.owner_org.in_(editor_orgs)
+    # The creator's own view covers only datasets without an organisation (see access).
     own_view = (
-        (Package.creator_user_id == principal.user_id) & (Package.state != "deleted")
+        (Package.creator_user_id == principal.user_id)
+        & Package.owner_org.is_(None)
+        & (Package.state != "deleted")
         if principal.user_id
         else false()
     )

@@ -37,7 +37,7 @@ KNOWN_FORMATS = {
 
 def show_resource(unit: CatalogUnit, *, actor: Principal, ref: str) -> dict[str, Any]:
     resource = _find(unit, ref)
-    packages.get_readable_package(unit, actor=actor, ref=resource.package_id)
+    packages.check_readable(actor, resource.package)
     return resource_dict(resource, site_url=unit.site_url)
 
 
@@ -80,7 +80,8 @@ def update_resource(
     package = resource.package
     _check_editor(actor, package)
     if patch:
-        data = {**resource_dict(resource, site_url=unit.site_url), **data}
+        # As its editor sees it (see packages.update_package): nothing left out.
+        data = {**resource_dict(resource, site_url=unit.site_url, reveal=True), **data}
     spec = parse_model(ResourceIn, data)
     errors: ErrorDict = {}
     _apply(unit, resource, spec, upload=upload, errors=errors, existing=True)

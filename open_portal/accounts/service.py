@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from datasets import repository
 from datasets.access import Principal
 from datasets.dictization import iso
 from datasets.models import Group, Package, utcnow
@@ -30,9 +31,13 @@ class _UserIn(Lenient):
 
 
 def find_user(session: Session, ref: str) -> User | None:
-    return session.scalars(
-        select(User).where(or_(User.id == ref, User.name == ref)).limit(1)
-    ).first()
+    """By id or by name, the id first (as datasets.repository.find_package)."""
+    return session.get(User, ref) or session.scalars(select(User).where(User.name == ref)).first()
+
+
+def name_taken(session: Session, name: str) -> bool:
+    """Used as a login name or as a user id (both are accepted wherever a user is named)."""
+    return session.scalar(select(func.count()).where(or_(User.name == name, User.id == name))) != 0
 
 
 def create_user(
@@ -49,7 +54,7 @@ def create_user(
         parse_model(_UserIn, {"name": name})
     except ValidationFailed as exc:
         errors.update(exc.errors)
-    if find_user(session, name) is not None:
+    if name_taken(session, name):
         errors.setdefault("name", []).append("That login name is not available.")
     if not _EMAIL.match(email or ""):
         errors["email"] = ["Email is not valid"]
@@ -71,9 +76,15 @@ def create_user(
 
 def user_dict(session: Session, user: User, *, viewer: Principal) -> dict[str, Any]:
     """CKAN's user dict; e-mail only for the user themself and sysadmins, never a hash."""
-    created = session.scalar(
-        select(func.count()).where(Package.creator_user_id == user.id, Package.state == "active")
-    )
+    own = viewer.sysadmin or viewer.user_id == user.id
+    # As CKAN: others count only public datasets -- counting private, draft and closed
+    # ones too would tell anyone that hidden datasets exist, and how many.
+    counted = select(func.count()).select_from(Package).where(Package.creator_user_id == user.id)
+    if own:
+        counted = counted.where(Package.state.in_(("active", "draft")))
+    else:
+        counted = repository.public_filter(counted)
+    created = session.scalar(counted)
     out: dict[str, Any] = {
         "id": user.id,
         "name": user.name,
@@ -86,7 +97,7 @@ def user_dict(session: Session, user: User, *, viewer: Principal) -> dict[str, A
         "number_created_packages": created or 0,
         "image_display_url": "",
     }
-    if viewer.sysadmin or viewer.user_id == user.id:
+    if own:
         out["email"] = user.email
     return out
 

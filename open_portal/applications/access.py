@@ -1,8 +1,8 @@
 """Who may have a dataset's data -- files, DataStore rows, dumps, reports -- not only
 its metadata. Everyone who may read the metadata may have the data of an
 unconditional dataset; a conditional one's data needs an approved, unexpired,
-unrevoked data-use application (members of the owning organisation, the
-dataset's creator and sysadmins need none); a closed one's data never leaves
+unrevoked data-use application (members of the owning organisation and
+sysadmins need none); a closed one's data never leaves
 its organisation.
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from datasets import packages, repository
-from datasets.access import Principal
+from datasets.access import Principal, is_creator_of_orphan
 from datasets.models import DataApplication, Package, Resource, utcnow
 from datasets.unit import CatalogUnit
 from delta.errors import NotAuthorized, NotFound
@@ -44,8 +44,11 @@ def granted_packages(session: Session, user_id: str | None, package_ids: Iterabl
 
 
 def is_insider(actor: Principal, *, owner_org: str | None, creator: str | None) -> bool:
-    """Sysadmins, members of the owning organisation and the creator see everything."""
-    return actor.is_member_of(owner_org) or bool(actor.user_id and actor.user_id == creator)
+    """Sysadmins and members of the owning organisation see everything (the creator
+    too, of a dataset without an organisation)."""
+    return actor.is_member_of(owner_org) or is_creator_of_orphan(
+        actor, owner_org=owner_org, creator=creator
+    )
 
 
 def may_have_data(session: Session, actor: Principal, package: Package) -> bool:
@@ -61,11 +64,15 @@ def may_have_data(session: Session, actor: Principal, package: Package) -> bool:
 def data_package(unit: CatalogUnit, *, actor: Principal, ref: str) -> Package:
     """The dataset, when the caller may read its metadata and have its data."""
     package = packages.get_readable_package(unit, actor=actor, ref=ref)
+    _check_data(unit, actor, package)
+    return package
+
+
+def _check_data(unit: CatalogUnit, actor: Principal, package: Package) -> None:
     if not may_have_data(unit.session, actor, package):
         if package.open_class == OpenClass.CONDITIONAL:
             raise NotAuthorized(APPLY_HINT)
         raise NotAuthorized("The data of this dataset is not open")
-    return package
 
 
 def data_resource(
@@ -77,4 +84,8 @@ def data_resource(
         raise NotFound("Resource was not found.")
     if package_ref is not None and package_ref not in (resource.package_id, resource.package.name):
         raise NotFound("Resource was not found.")
-    return data_package(unit, actor=actor, ref=resource.package_id), resource
+    # The resource's own dataset, not whatever a lookup of its id by id-or-name finds.
+    package = resource.package
+    packages.check_readable(actor, package)
+    _check_data(unit, actor, package)
+    return package, resource

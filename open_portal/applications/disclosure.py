@@ -9,7 +9,8 @@ access-controlled URL (see datasets.dictization). Here, for each caller:
 * every dataset and resource gets its current ``downloads`` count.
 
 It runs on package_show, resource_show, package_search,
-current_package_list_with_resources and the write actions' answers.
+current_package_list_with_resources, package_activity_list and the write
+actions' answers.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from sqlalchemy.orm import Session
 
 from datasets import resources as resource_service
 from datasets.access import Principal
-from datasets.dictization import resource_dict
-from datasets.models import Resource
-from open_portal.applications.access import granted_packages, is_insider
+from datasets.dictization import hide_links, resource_dict
+from datasets.models import Package, Resource
+from open_portal.applications.access import granted_packages, is_insider, may_have_data
 from standards.open_classes import OpenClass
 
 
@@ -61,6 +62,28 @@ def resource_for(
         "resources": [resource],
     }
     shown: dict[str, Any] = packages_for(session, actor, site_url, [holder])[0]["resources"][0]
+    return shown
+
+
+def activities_for(
+    session: Session,
+    actor: Principal,
+    site_url: str,
+    package: Package,
+    activities: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """Activity records of ``package`` as this caller may see them. Each holds the
+    package dict of its time; the dataset's open class *now* decides the links: a
+    version from before it became conditional must not show them to callers who
+    may not have its data."""
+    if package.open_class != OpenClass.CONDITIONAL or may_have_data(session, actor, package):
+        return activities
+    shown = []
+    for record in activities:
+        data = record.get("data")
+        if isinstance(data, dict) and isinstance(data.get("package"), dict):
+            data = {**data, "package": hide_links(data["package"], site_url=site_url)}
+        shown.append({**record, "data": data})
     return shown
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.portal.conftest import Deployment
+from tests.support.ckan import Api
 
 ROLES = (None, "outsider", "member", "editor", "org_admin", "sysadmin")
 KINDS = ("public", "private", "draft", "deleted", "closed")
@@ -238,3 +239,133 @@ def test_user_show_hides_email_and_hash(deployment: Deployment) -> None:
     assert "password_hash" not in str(shown) and "argon2" not in str(shown)
     own = deployment.api("editor").post("user_show", {"id": "editor-user"}).result
     assert own["email"] == "editor@example.org"
+
+
+def test_user_show_counts_only_datasets_the_viewer_may_see(deployment: Deployment) -> None:
+    """number_created_packages must not reveal that hidden datasets exist (as CKAN)."""
+    editor, outsider = deployment.api("editor"), deployment.api("outsider")
+
+    def counts() -> tuple[int, int]:
+        return (
+            outsider.post("user_show", {"id": "editor-user"}).result["number_created_packages"],
+            editor.post("user_show", {"id": "editor-user"}).result["number_created_packages"],
+        )
+
+    before = counts()
+    for extra in ({"private": True}, {"open_class": "closed"}, {"state": "draft"}):
+        data = {"name": deployment.new_name("counted"), "owner_org": "perm-org", **extra}
+        assert editor.post("package_create", data).ok
+    assert counts() == (before[0], before[1] + 3)
+    public = {"name": deployment.new_name("counted"), "owner_org": "perm-org"}
+    assert editor.post("package_create", public).ok
+    assert counts() == (before[0] + 1, before[1] + 4)
+
+
+def test_activity_from_before_a_dataset_was_published(deployment: Deployment) -> None:
+    """A version recorded while the dataset was private stays with those who could read
+    it then (CKAN 2.10 keeps permission labels on each activity for this)."""
+    admin = deployment.api("sysadmin")
+    package = admin.post(
+        "package_create",
+        {
+            "name": deployment.new_name("published"),
+            "owner_org": "perm-org",
+            "private": True,
+            "notes": "internal-draft-note: not for the public",
+        },
+    ).result
+    assert admin.post("package_patch", {"id": package["id"], "private": False, "notes": "公开"}).ok
+    for role in (None, "outsider"):
+        api = deployment.api(role)
+        activity = api.post("package_activity_list", {"id": package["id"]}).result
+        assert "internal-draft-note" not in str(activity), role
+        assert [a["data"]["package"]["notes"] for a in activity] == ["公开"]
+        # Paging counts only what the caller may read.
+        assert api.post("package_activity_list", {"id": package["id"], "offset": 1}).result == []
+    member = deployment.api("member").post("package_activity_list", {"id": package["id"]}).result
+    assert [a["data"]["package"]["notes"] for a in member] == [
+        "公开",
+        "internal-draft-note: not for the public",
+    ]
+
+
+def test_leaving_the_organisation_ends_access_to_what_you_created(
+    deployment: Deployment,
+) -> None:
+    """As CKAN: a dataset with an organisation is read through membership of it. Being
+    its creator counts only for a dataset without one -- otherwise an editor removed
+    from the organisation kept its private, draft and closed datasets, and their data."""
+    name = deployment.new_name("leaver")
+    deployment.server.cli(
+        "user", "create", name, "--email", f"{name}@example.org", "--password", "leaver-password"
+    )
+    token = deployment.server.cli("token", "create", name, "--name", "tests").strip()
+    org_admin = deployment.api("org_admin")
+    assert org_admin.post(
+        "organization_member_create", {"id": "perm-org", "username": name, "role": "editor"}
+    ).ok
+    leaver = Api(deployment.url, token)
+    link = "https://secret.example.invalid/closed.csv"
+    created = {
+        kind: leaver.post(
+            "package_create",
+            {
+                "name": deployment.new_name(kind),
+                "owner_org": "perm-org",
+                "notes": f"leaver-{kind}",
+                "resources": [{"url": link, "name": "data"}],
+                **extra,
+            },
+        ).result
+        for kind, extra in (
+            ("private", {"private": True}),
+            ("draft", {"state": "draft"}),
+            ("closed", {"open_class": "closed"}),
+            ("conditional", {"open_class": "conditional", "private": True}),
+        )
+    }
+    assert leaver.post("package_show", {"id": created["closed"]["id"]}).ok
+    assert org_admin.post("organization_member_delete", {"id": "perm-org", "username": name}).ok
+
+    for kind, dataset in created.items():
+        assert leaver.post("package_show", {"id": dataset["id"]}).status == 403, kind
+        resource = dataset["resources"][0]
+        assert leaver.post("resource_show", {"id": resource["id"]}).status == 403, kind
+        download = leaver.client.get(
+            f"/dataset/{dataset['id']}/resource/{resource['id']}/download/link",
+            follow_redirects=False,
+        )
+        assert download.status_code == 403, kind
+        descriptor = leaver.client.get(f"/dataset/{dataset['id']}/datapackage.json")
+        assert descriptor.status_code == 403, kind
+    lists = [
+        leaver.post("package_list", {"include_private": True, "include_drafts": True}),
+        leaver.post("current_package_list_with_resources", {"limit": 1000}),
+        leaver.post(
+            "package_search",
+            {"q": "leaver", "include_private": True, "include_drafts": True, "rows": 1000},
+        ),
+    ]
+    for answer in lists:
+        for dataset in created.values():
+            assert dataset["id"] not in str(answer.result)
+            assert dataset["name"] not in str(answer.result)
+    leaver.close()
+
+
+def test_api_tokens_are_each_users_own(deployment: Deployment) -> None:
+    editor, outsider = deployment.api("editor"), deployment.api("outsider")
+    for action, data in (
+        ("api_token_create", {"user": "editor-user", "name": "stolen"}),
+        ("api_token_list", {"user": "editor-user"}),
+    ):
+        assert outsider.post(action, data).status == 403, action
+    created = editor.post("api_token_create", {"user": "editor-user", "name": "own"}).result
+    mine = [t for t in editor.post("api_token_list", {}).result if t["name"] == "own"]
+    assert len(mine) == 1 and "token" not in mine[0]
+    assert outsider.post("api_token_revoke", {"jti": mine[0]["id"]}).status == 403
+    # Revoking by the token itself, as CKAN's api_token_revoke also takes it.
+    assert outsider.post("api_token_revoke", {"token": created["token"]}).status == 403
+    assert Api(deployment.url, created["token"]).post("package_list", {}).ok
+    assert editor.post("api_token_revoke", {"token": created["token"]}).ok
+    assert Api(deployment.url, created["token"]).post("package_list", {}).status == 403

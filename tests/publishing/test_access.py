@@ -355,3 +355,38 @@ def test_cli_workflow(site: Deployment, conditional: dict[str, Any]) -> None:
         "org_admin-user",
         "editor-user",
     ]
+
+
+def test_activity_from_before_a_dataset_became_conditional(site: Deployment) -> None:
+    """Activity records keep the package dict of their time; a version from when the
+    dataset was unconditional prints its real links, so the *current* open class decides."""
+    secret = "https://secret.example.org/restricted/before-conditional.csv"
+    package = new_dataset(
+        site, resources=[{"url": secret, "name": "链接", "documentation": secret + "#docs"}]
+    )
+    editor = site.api("editor")
+    assert editor.post("package_patch", {"id": package["id"], "open_class": "conditional"}).ok
+    for role in (None, "outsider"):
+        activity = site.api(role).post("package_activity_list", {"id": package["id"]}).result
+        assert len(activity) == 2
+        assert secret not in str(activity), role
+        oldest = activity[-1]["data"]["package"]["resources"][0]
+        assert oldest["access_requires_application"] is True
+        assert oldest["url"].endswith("/download/link")
+    # Those who may have the data still see the history as it was.
+    assert secret in str(site.api("member").post("package_activity_list", {"id": package["id"]}))
+
+
+def test_patching_a_conditional_dataset_keeps_its_resource_extras(
+    site: Deployment, conditional: dict[str, Any]
+) -> None:
+    """package_patch and resource_patch start from the dataset as its editor sees it;
+    the public form leaves URL-valued extras out, and patching deleted them."""
+    editor = site.api("editor")
+    package_id, link_id = conditional["package"]["id"], conditional["link"]["id"]
+    assert editor.post("package_patch", {"id": package_id, "notes": "patched"}).ok
+    assert editor.post("resource_patch", {"id": link_id, "description": "patched"}).ok
+    link = editor.post("resource_show", {"id": link_id}).result
+    assert link["description"] == "patched"
+    assert link["url"] == SECRET
+    assert link["download_url"] == SECRET

@@ -147,10 +147,17 @@ def package_activity_list(ctx: ActionContext, data: dict[str, Any]) -> list[dict
     :param limit: (optional, default 31, at most 100); :param offset: (optional)
     """
     package = service.get_readable_package(ctx.unit, actor=ctx.actor, ref=required_str(data, "id"))
-    rows = activity.for_object(
+    rows = activity.readable_for_object(
         ctx.session,
         package.id,
+        ctx.actor,
         limit=as_int(data, "limit", 31, minimum=1, maximum=100) or 31,
         offset=as_int(data, "offset", 0) or 0,
     )
-    return [activity.activity_dict(row) for row in rows]
+    return disclosure.activities_for(
+        ctx.session,
+        ctx.actor,
+        ctx.unit.site_url,
+        package,
+        [activity.activity_dict(row) for row in rows],
+    )

@@ -7,14 +7,16 @@ from typing import Any
 
 from sqlalchemy import select
 
-from delta.errors import NotAuthorized, NotFound
+from delta.errors import NotAuthorized, NotFound, ValidationFailed
 from open_portal.accounts import service as accounts
+from open_portal.accounts import tokens
 from open_portal.accounts.models import ApiToken, User
 from open_portal.ckan.params import as_bool, as_int, optional_str, required_str
 from open_portal.ckan.registry import ActionContext, action
 
 # CKAN's api_token_create takes a count of a unit in seconds.
 _UNITS = {"1": 1, "60": 60, "3600": 3600, "86400": 86400}
+MAX_TOKEN_SECONDS = 100 * 366 * 86400
 
 
 def _user(ctx: ActionContext, ref: str) -> User:
@@ -86,6 +88,9 @@ def api_token_create(ctx: ActionContext, data: dict[str, Any]) -> dict[str, str]
         raise NotAuthorized("You may only create tokens for yourself")
     expires_in = as_int(data, "expires_in", None, minimum=1, maximum=10_000_000)
     unit = _UNITS.get(str(data.get("unit", "86400")), 86400)
+    if expires_in and expires_in * unit > MAX_TOKEN_SECONDS:
+        # Beyond this the expiry date would not exist (past the year 9999).
+        raise ValidationFailed.on("expires_in", "A token may last at most 100 years")
     _, token = accounts.create_token(
         ctx.session,
         user=user,
@@ -116,8 +121,15 @@ def api_token_revoke(ctx: ActionContext, data: dict[str, Any]) -> None:
     """Revoke a token.
 
     :param jti: the token's id (from api_token_list)
+    :param token: or the token itself (as CKAN; ``jti`` wins when both are given)
     """
-    row = ctx.session.get(ApiToken, required_str(data, "jti"))
+    if data.get("jti") is None and data.get("token") is not None:
+        secret = optional_str(data, "token", max_len=200) or ""
+        row = ctx.session.scalars(
+            select(ApiToken).where(ApiToken.token_hash == tokens.digest(secret))
+        ).first()
+    else:
+        row = ctx.session.get(ApiToken, required_str(data, "jti"))
     if row is None:
         raise NotFound("Token not found")
     if not (ctx.actor.sysadmin or ctx.actor.user_id == row.user_id):
