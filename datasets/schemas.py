@@ -27,6 +27,7 @@ TITLE_MAX = 512
 TEXT_MAX = 100_000
 URL_MAX = 2000
 TAG_MIN, TAG_MAX = 2, 100
+MAX_BIGINT = 2**63 - 1  # what a BIGINT column holds (SQLite's INTEGER too)
 
 _NAME = re.compile(r"^[a-z0-9_\-]+$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -125,7 +126,7 @@ class ResourceIn(BaseModel):
     description: LongText | None = None
     format: Annotated[Text, _limit(100)] | None = None
     mimetype: Annotated[Text, _limit(200)] | None = None
-    size: Annotated[int, Field(ge=0)] | None = None
+    size: Annotated[int, Field(ge=0, le=MAX_BIGINT)] | None = None
     hash: Annotated[Text, _limit(200)] | None = None
     url_type: Annotated[Text, _limit(50)] | None = None
     last_modified: Annotated[Text, _limit(40)] | None = None

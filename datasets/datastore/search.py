@@ -230,6 +230,10 @@ def _filters(raw: Any, by_id: dict[str, Field]) -> dict[str, list[Any]]:
         if field is None:
             problems.append(f'field "{str(name)[:60]}" not in table')
             continue
+        if field.type == "json":
+            # JSON has no equality SQL shares (PostgreSQL: no jsonb = integer); use q.
+            problems.append(f'field "{name[:60]}" is JSON and cannot be filtered')
+            continue
         values = value if isinstance(value, list) else [value]
         try:
             out[name] = [to_python(field.type, v) for v in values]

@@ -8,6 +8,7 @@ parameters; values from SQL are converted back to JSON-friendly ones.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
@@ -39,6 +40,8 @@ FROM_TABLE_SCHEMA = {
     "object": "json", "array": "json",
 }  # fmt: skip
 
+_MAX_BIGINT = 2**63 - 1
+_MIN_BIGINT = -(2**63)
 _TRUE = {"true", "t", "yes", "y", "1", "on"}
 _FALSE = {"false", "f", "no", "n", "0", "off"}
 
@@ -47,8 +50,14 @@ class BadValue(ValueError):
     """A value that cannot be a value of the column's type."""
 
 
-def canonical_type(name: str | None) -> str | None:
-    return CKAN_TYPES.get((name or "text").strip().lower())
+def canonical_type(name: Any) -> str | None:
+    """The DataStore type a client's type name stands for; None for an unknown one
+    (anything that is not a string, too: clients send what they like)."""
+    if name is None or name == "":
+        name = "text"
+    if not isinstance(name, str):
+        return None
+    return CKAN_TYPES.get(name.strip().lower())
 
 
 def sql_type(kind: str) -> sa.types.TypeEngine[Any]:
@@ -92,7 +101,17 @@ def _text(value: Any) -> str:
 def _int(value: Any) -> int:
     if isinstance(value, float) and not value.is_integer():
         raise BadValue(value)
-    return int(value)
+    number = int(value)
+    if not _MIN_BIGINT <= number <= _MAX_BIGINT:  # "int" columns are BIGINT
+        raise BadValue(value)
+    return number
+
+
+def _float(value: Any) -> float:
+    number = float(value)
+    if not math.isfinite(number):
+        raise BadValue(value)
+    return number
 
 
 def _numeric(value: Any) -> Decimal:
@@ -137,7 +156,7 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "text": _text,
     "int": _int,
     "numeric": _numeric,
-    "float": float,
+    "float": _float,
     "bool": _bool,
     "date": _date,
     "time": _time,

@@ -272,10 +272,10 @@ def parse_expiry(value: Any) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError):  # Overflow: past the year 9999 once in UTC
         raise ValidationFailed.on("expires_at", "Must be an ISO 8601 date and time") from None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment
 
 

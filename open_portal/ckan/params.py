@@ -7,6 +7,9 @@ from typing import Any
 
 from delta.errors import ValidationFailed
 
+# The largest count or offset a parameter may carry: anything larger means nothing
+# (and overflows the databases' LIMIT/OFFSET), so it is a validation error, not a 500.
+MAX_INT = 2**31 - 1
 _TRUE = {"true", "1", "yes", "y", "t", "on"}
 _FALSE = {"false", "0", "no", "n", "f", "off", ""}
 
@@ -65,7 +68,9 @@ def as_int(
         raise ValidationFailed.on(key, "Invalid integer")
     if number < minimum:
         raise ValidationFailed.on(key, f"Must be a natural number of at least {minimum}")
-    if maximum is not None and number > maximum:
+    if maximum is None:
+        maximum = MAX_INT
+    if number > maximum:
         raise ValidationFailed.on(key, f"Must be at most {maximum}")
     return number
 

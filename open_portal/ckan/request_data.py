@@ -15,6 +15,8 @@ reaches the action already staged. Before the first file byte is stored the
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -77,7 +79,7 @@ async def read_action_data(
         if not side_effect_free:
             raise BadRequest("JSON Error: Invalid request. Please use POST method for your request")
         data = _mixed(list(request.query_params.multi_items()))
-        check_no_null_bytes(data)
+        check_text(data)
         return data, {}
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "multipart/form-data":
@@ -85,10 +87,9 @@ async def read_action_data(
             raise BadRequest("This action takes no file uploads")
         return await _multipart(request, uploads, body_limit)
     body = await _body(request, body_limit)
-    if content_type == "application/x-www-form-urlencoded":
-        return _form(body), {}
-    data = _json(body)
-    check_no_null_bytes(data)
+    # Form bodies may carry a whole JSON document too (see _form): check either way.
+    data = _form(body) if content_type == "application/x-www-form-urlencoded" else _json(body)
+    check_text(data)
     return data, {}
 
 
@@ -110,7 +111,7 @@ def _json(body: bytes) -> dict[str, Any]:
     if not body.strip():
         return {}
     try:
-        data = json.loads(body)
+        data = json.loads(body, parse_constant=_no_constant, parse_float=_finite_float)
     except (ValueError, RecursionError) as exc:
         raise BadRequest(f"JSON Error: Error decoding JSON data: {_short(exc)}") from None
     if not isinstance(data, dict):
@@ -119,6 +120,19 @@ def _json(body: bytes) -> dict[str, Any]:
             f"{type(data).__name__} but it needs to be a dictionary."
         )
     return data
+
+
+def _no_constant(name: str) -> Any:
+    # Python's json reads NaN and Infinity, which are not JSON and which no database
+    # stores in a JSON column.
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"number {text[:40]} is out of range")
+    return number
 
 
 def _form(body: bytes) -> dict[str, Any]:
@@ -134,9 +148,7 @@ def _form(body: bytes) -> dict[str, Any]:
             return _json(items[0][0].encode("utf-8"))
         except BadRequest:
             pass
-    data = _mixed(items)
-    check_no_null_bytes(data)
-    return data
+    return _mixed(items)
 
 
 async def _multipart(
@@ -172,7 +184,7 @@ async def _multipart(
             raise BadRequest(f"Error decoding multipart form data: {_short(exc)}") from None
         raise
     data = _mixed(reader.fields)
-    check_no_null_bytes(data)
+    check_text(data)
     return data, reader.uploads
 
 
@@ -336,19 +348,29 @@ def _decode(raw: bytes) -> str:
         return raw.decode("latin-1")
 
 
-def check_no_null_bytes(data: Any, path: str = "") -> None:
-    """NUL cannot be stored (PostgreSQL refuses it) and is never meaningful text."""
+def check_text(data: Any, path: str = "") -> None:
+    """Refuse text nothing can store: NUL (PostgreSQL refuses it, and it is never
+    meaningful) and lone UTF-16 surrogates (JSON's ``"\\ud800"``), which no database
+    driver can encode -- they would otherwise fail deep inside an action as a 500."""
     if isinstance(data, str):
         if "\x00" in data:
             raise ValidationFailed({path or "__root__": ["Null bytes are not allowed"]})
+        if _SURROGATE.search(data):
+            raise ValidationFailed({path or "__root__": [_SURROGATE_MESSAGE]})
     elif isinstance(data, dict):
         for key, value in data.items():
             if "\x00" in str(key):
                 raise ValidationFailed({"__root__": ["Null bytes are not allowed in keys"]})
-            check_no_null_bytes(value, path or str(key))
+            if _SURROGATE.search(str(key)):
+                raise ValidationFailed({"__root__": [f"{_SURROGATE_MESSAGE} (in a key)"]})
+            check_text(value, path or str(key))
     elif isinstance(data, list):
         for item in data:
-            check_no_null_bytes(item, path)
+            check_text(item, path)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_MESSAGE = "Must be valid Unicode text (a lone surrogate is not)"
 
 
 def _short(exc: Exception) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -190,3 +191,106 @@ def test_form_and_multipart_bodies(deployment: Deployment) -> None:
         headers={"Authorization": deployment.tokens["sysadmin"]},
     )
     assert response.status_code == 409
+
+
+def _json_post(deployment: Deployment, action: str, body: str) -> httpx.Response:
+    """JSON exactly as written (escapes such as \\ud800 stay escapes on the wire)."""
+    return post_raw(deployment, action, body.encode("ascii"), "application/json")
+
+
+@pytest.mark.usefixtures("unchanged")
+@pytest.mark.parametrize(
+    ("action", "body"),
+    [
+        ("package_create", '{"name": "surrogate-a", "owner_org": "perm-org", "title": "a\\ud800"}'),
+        ("package_create", '{"name": "surrogate-b", "owner_org": "perm-org", "notes": "\\udfff"}'),
+        (
+            "package_create",
+            '{"name": "surrogate-c", "owner_org": "perm-org", '
+            '"extras": [{"key": "k\\ud800", "value": "v"}]}',
+        ),
+        ("package_create", '{"name": "surrogate-d", "owner_org": "perm-org", "\\ud800": 1}'),
+        ("package_show", '{"id": "\\ud800"}'),
+        ("package_search", '{"q": "\\ud83d"}'),
+        ("package_search", '{"fq": "title:\\udc00"}'),
+    ],
+)
+def test_lone_surrogates_are_refused(deployment: Deployment, action: str, body: str) -> None:
+    """Valid JSON, but not text any database stores: a clear 409, not a 500."""
+    response = _json_post(deployment, action, body)
+    assert response.status_code == 409, response.text
+    assert response.json()["error"]["__type"] == "Validation Error"
+
+
+@pytest.mark.usefixtures("unchanged")
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_non_finite_numbers_are_not_json(deployment: Deployment, number: str) -> None:
+    body = f'{{"name": "nan-{abs(hash(number))}", "owner_org": "perm-org", "extras_x": {number}}}'
+    response = _json_post(deployment, "package_create", body)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["__type"] == "Bad Request"
+
+
+@pytest.mark.usefixtures("unchanged")
+@pytest.mark.parametrize(
+    ("action", "data"),
+    [
+        ("package_list", {"limit": 10**30}),
+        ("package_list", {"offset": 10**30}),
+        ("current_package_list_with_resources", {"offset": 10**20}),
+        ("current_package_list_with_resources", {"page": 10**20}),
+        ("organization_list", {"limit": 5, "offset": 10**20}),
+        ("data_application_list", {"offset": 10**20}),
+    ],
+)
+def test_huge_numbers_are_validation_errors(
+    deployment: Deployment, action: str, data: dict[str, Any]
+) -> None:
+    answer = deployment.api("sysadmin").post(action, data)
+    assert answer.status == 409, answer.body
+    assert answer.error_type == "Validation Error"
+
+
+def test_huge_numbers_in_writes_change_nothing(deployment: Deployment) -> None:
+    admin = deployment.api("sysadmin")
+    package = admin.post(
+        "package_create", {"name": deployment.new_name("huge"), "owner_org": "perm-org"}
+    ).result
+    for size in (2**63, 10**30):
+        answer = admin.post(
+            "resource_create", {"package_id": package["id"], "url": "http://a", "size": size}
+        )
+        assert answer.status == 409, answer.body
+        assert "size" in answer.error
+    assert admin.post("package_show", {"id": package["id"]}).result["resources"] == []
+    # Beyond the year 9999: an expiry that cannot exist.
+    token = admin.post(
+        "api_token_create", {"user": "sysadmin-user", "name": "forever", "expires_in": 10_000_000}
+    )
+    assert token.status == 409, token.body
+    assert "expires_in" in token.error
+    names = [t["name"] for t in admin.post("api_token_list", {"user": "sysadmin-user"}).result]
+    assert "forever" not in names
+    decided = admin.post(
+        "data_application_decide",
+        {
+            "id": "no-such-application",
+            "decision": "approve",
+            "expires_at": "9999-12-31T23:59-05:00",
+        },
+    )
+    assert decided.status == 409, decided.body
+    assert "expires_at" in decided.error
+    admin.close()
+
+
+@pytest.mark.usefixtures("unchanged")
+@pytest.mark.parametrize("value", ["abc\\u0000", "abc\\ud800"], ids=["nul", "surrogate"])
+def test_json_inside_a_form_is_checked_too(deployment: Deployment, value: str) -> None:
+    """CKAN accepts a JSON document posted as the single key of a form; the text checks
+    must apply to it as to any other body."""
+    document = f'{{"name": "form-json", "owner_org": "perm-org", "title": "{value}"}}'
+    body = quote(document).encode("ascii")
+    response = post_raw(deployment, "package_create", body, "application/x-www-form-urlencoded")
+    assert response.status_code == 409, response.text
+    assert response.json()["error"]["__type"] == "Validation Error"
