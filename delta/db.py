@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,6 +36,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+_DDL = re.compile(r"^\s*(CREATE|DROP|ALTER)\b", re.IGNORECASE)
+
+
+def _transactional_ddl(
+    _conn: Any, cursor: Any, statement: str, _params: Any, _context: Any, _many: bool
+) -> None:
+    """Open a transaction before DDL, as pysqlite itself does before INSERT/UPDATE/DELETE.
+
+    Without one, pysqlite runs CREATE/DROP/ALTER in autocommit mode: a unit of work
+    that dropped or altered a table and then failed would roll back everything but
+    that -- a registry row naming a table that is gone. SQLite's DDL is transactional
+    once it runs inside a transaction.
+    """
+    if _DDL.match(statement) and not cursor.connection.in_transaction:
+        cursor.execute("BEGIN")
+
+
 def ensure_sqlite_directory(url: str) -> None:
     """SQLite creates the file but not its directory."""
     if is_sqlite(url):
@@ -55,6 +73,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             **kwargs,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "before_cursor_execute", _transactional_ddl)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
 

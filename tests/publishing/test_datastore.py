@@ -179,7 +179,8 @@ def test_upsert_update_insert_and_delete(site: Deployment) -> None:
      ({"sort": "nope desc"}, "sort"), ({"fields": ["nope"]}, "fields"),
      ({"limit": 32001}, "limit"), ({"limit": -1}, "limit"), ({"offset": "x"}, "offset"),
      ({"records_format": "xml"}, "records_format"), ({"cursor": "garbage"}, "cursor"),
-     ({"q": {"nope": "x"}}, "q"), ({"sort": "附加"}, "sort")],
+     ({"q": {"nope": "x"}}, "q"), ({"sort": "附加"}, "sort"), ({"filters": {"附加": 1}}, "filters"),
+     ({"filters": {"编号": 2**63}}, "filters")],
 )  # fmt: skip
 def test_bad_search_parameters(
     site: Deployment, table: dict[str, Any], params: dict[str, Any], field: str
@@ -199,7 +200,12 @@ def test_bad_search_parameters(
      ({"fields": [{"id": "x" * 64, "type": "text"}]}, "fields"),
      ({"fields": [{"id": "a", "type": "int"}], "records": [{"a": "x"}]}, "records"),
      ({"fields": [{"id": "a", "type": "int"}], "records": [{"b": 1}]}, "records"),
-     ({"fields": [{"id": "a", "type": "int"}], "primary_key": ["b"]}, "primary_key")],
+     ({"fields": [{"id": "a", "type": "int"}], "primary_key": ["b"]}, "primary_key"),
+     ({"fields": [{"id": "a", "type": ["int"]}]}, "fields"),
+     ({"fields": [{"id": {"x": 1}, "type": {"x": 1}}]}, "fields"),
+     ({"fields": [{"id": "a", "type": "int"}], "records": [{"a": 2**63}]}, "records"),
+     ({"fields": [{"id": "a", "type": "int"}], "records": [{"a": -(10**30)}]}, "records"),
+     ({"fields": [{"id": "a", "type": "float8"}], "records": [{"a": "inf"}]}, "records")],
 )  # fmt: skip
 def test_bad_create_changes_nothing(site: Deployment, data: dict[str, Any], field: str) -> None:
     package = new_dataset(site, resources=[{"url": "https://example.org/z", "name": "ds"}])
@@ -208,6 +214,35 @@ def test_bad_create_changes_nothing(site: Deployment, data: dict[str, Any], fiel
     assert answer.status == 409
     assert field in answer.error
     assert site.api().post("datastore_info", {"id": rid}).status == 404
+
+
+def test_a_failed_write_keeps_the_table_whole(site: Deployment) -> None:
+    """DDL is part of the unit of work on SQLite too: pysqlite runs CREATE/DROP/ALTER
+    outside any transaction unless one is open, so a failing unit used to keep its
+    DROP TABLE (a registered table that was gone: every read a 500) or its ALTER."""
+    editor = site.api("editor")
+    package = new_dataset(site, resources=[{"url": "https://example.org/d", "name": "ds"}])
+    rid = package["resources"][0]["id"]
+    assert editor.post("datastore_create", {"resource_id": rid, "records": [{"a": "1"}]}).ok
+    # Replacing the resources would drop the table; the bad group fails the unit.
+    failed = editor.post(
+        "package_patch", {"id": package["id"], "resources": [], "groups": [{"name": "no-such"}]}
+    )
+    assert failed.status == 409, failed.body
+    assert editor.post("datastore_search", {"resource_id": rid}).result["records"] == [
+        {"_id": 1, "a": "1"}
+    ]
+    # A new field whose records fail: the column must not stay behind.
+    two = [{"id": "a", "type": "text"}, {"id": "b", "type": "int"}]
+    bad = editor.post(
+        "datastore_create", {"resource_id": rid, "fields": two, "records": [{"b": "x"}]}
+    )
+    assert bad.status == 409, bad.body
+    info = editor.post("datastore_info", {"id": rid}).result
+    assert [f["id"] for f in info["fields"]] == ["_id", "a"]
+    assert editor.post("datastore_create", {"resource_id": rid, "fields": two}).ok
+    assert editor.post("datastore_delete", {"resource_id": rid, "filters": {"a": "1"}}).ok
+    assert editor.post("datastore_search", {"resource_id": rid}).result["records"] == []
 
 
 @pytest.mark.parametrize("role", [None, "member", "outsider"])
