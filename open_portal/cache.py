@@ -15,7 +15,7 @@ from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 from sqlalchemy import event, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from datasets.models import CatalogRevision, Group, Package, PackageExtra, Resource, Tag
 
@@ -100,6 +100,15 @@ def track_catalog_changes(sessions: sessionmaker[Session]) -> None:
         touched = (*session.new, *session.dirty, *session.deleted)
         if any(isinstance(obj, CATALOG_MODELS) for obj in touched):
             session.info[_CHANGED] = True
+
+    @event.listens_for(sessions, "do_orm_execute")
+    def _note_statement(state: ORMExecuteState) -> None:
+        # UPDATE/DELETE/INSERT statements on mapped classes (the ingest queue marks a
+        # resource failed this way) change rows the flush never sees.
+        if (state.is_update or state.is_delete or state.is_insert) and any(
+            issubclass(mapper.class_, CATALOG_MODELS) for mapper in state.all_mappers
+        ):
+            state.session.info[_CHANGED] = True
 
     @event.listens_for(sessions, "before_commit")
     def _bump(session: Session) -> None:

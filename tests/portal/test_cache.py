@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from datasets.models import Base, CatalogRevision, IngestJob, Package, Resource
+from datasets.validation import jobs
+from delta.db import make_engine, make_session_factory
+from open_portal.cache import track_catalog_changes
 from tests.portal.conftest import Deployment
 from tests.support.ckan import Api
 from tests.support.processes import PortalServer, free_port
@@ -54,3 +61,30 @@ def test_cached_dicts_are_not_shared_between_callers(deployment: Deployment) -> 
     assert deployment.api().post("package_show", {"id": name}).status == 403
     assert deployment.api("outsider").post("package_show", {"id": name}).status == 403
     assert deployment.api("member").post("package_show", {"id": name}).ok
+
+
+def test_statements_that_bypass_the_flush_move_the_revision(tmp_path: Path) -> None:
+    """The ingest queue marks a resource failed with an UPDATE statement, not through the
+    unit of work; the revision must move all the same, or every process keeps serving
+    the cached package dict with its file still "pending"."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'catalog.db'}")
+    Base.metadata.create_all(engine)
+    sessions = make_session_factory(engine)
+    track_catalog_changes(sessions)
+    with sessions.begin() as session:
+        session.add(CatalogRevision(id=1, revision=0))
+        session.add(Package(id="p1", name="p1"))
+        session.add(Resource(id="r1", package_id="p1", storage_key="k1"))
+        session.add(IngestJob(id="j1", resource_id="r1", storage_key="k1"))
+
+    def revision() -> int:
+        with sessions() as session:
+            return int(session.scalar(select(CatalogRevision.revision)) or 0)
+
+    before = revision()
+    job = jobs.ClaimedJob(id="j1", resource_id="r1", storage_key="k1", attempts=jobs.MAX_ATTEMPTS)
+    assert jobs.fail(sessions, job, "boom", retry_in=timedelta(seconds=1)) == "p1"
+    with sessions() as session:
+        assert session.get(Resource, "r1").validation_status == "error"  # type: ignore[union-attr]
+    assert revision() == before + 1
+    engine.dispose()
