@@ -40,7 +40,7 @@ class CookieJar:
         if not raw or len(raw) > MAX_COOKIE_CHARS or "." not in raw:
             return None
         value, mac = raw.rsplit(".", 1)
-        return value if hmac.compare_digest(mac, self._mac(value)) else None
+        return value if same_text(mac, self._mac(value)) else None
 
     def write(
         self,
@@ -77,6 +77,18 @@ class CookieJar:
         """A value bound to a cookie's token (the CSRF form token, say)."""
         digest = hmac.new(self._key, f"{purpose}:{value}".encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+
+def same_text(given: str, expected: str) -> bool:
+    """Constant-time equality for text from the browser.
+
+    ``hmac.compare_digest`` raises TypeError for ``str`` arguments holding
+    anything but ASCII, and cookies and form fields hold whatever a client
+    sends: compare the UTF-8 bytes instead (never an exception, never a 500).
+    """
+    return hmac.compare_digest(
+        given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    )
 
 
 def new_token() -> str:

@@ -9,12 +9,11 @@ by design (SSO and ACS) are protected by their signatures instead.
 
 from __future__ import annotations
 
-import hmac
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
 
-from interregion.web.cookies import CookieJar, new_token
+from interregion.web.cookies import CookieJar, new_token, same_text
 
 SEED = "csrf"
 
@@ -41,4 +40,4 @@ def csrf_ok(request: Request, cookies: CookieJar, *, token: str, own_url: str) -
     origin = request.headers.get("origin")
     if origin and origin != "null" and origin != _origin(own_url):
         return False
-    return hmac.compare_digest(token, form_token(cookies, seed))
+    return same_text(token, form_token(cookies, seed))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode, urlsplit
 
+import httpx
 import pyotp
 import pytest
 
@@ -142,3 +143,21 @@ def test_a_login_handle_from_another_browser_is_useless(cluster: Cluster, browse
         assert stolen.status == 404 and stolen.text_of("reason") == "login-not-found"
     finally:
         other.close()
+
+
+def test_non_ascii_tokens_are_refused_not_crashed_on(cluster: Cluster, browser: Browser) -> None:
+    """hmac.compare_digest raises on non-ASCII str: a CSRF field or a cookie holding such text
+    must be an ordinary refusal (or an ignored cookie), never a 500."""
+    page = start(browser, cluster, sp="320000", home="310000")
+    form = page.form()
+    refused = browser.post(form.action, {**form.fields, "csrf": "é", "username": "x"})
+    assert refused.status == 403 and refused.text_of("reason") == "csrf"
+    url = cluster.url("320000")
+    for name, path, goes_to in (
+        ("delta_csrf_320000", "/service", "/sso/choose"),
+        ("delta_sp_320000", "/service", "/sso/choose"),
+        ("delta_idp_320000", "/idp/window?to=310000", "/idp/login"),
+    ):
+        cookie = f"{name}=token.\xe9\xe9".encode("latin-1")
+        answer = httpx.get(f"{url}{path}", headers={"cookie": cookie}, timeout=10)
+        assert answer.status_code == 303 and goes_to in answer.headers["location"], name
