@@ -7,6 +7,7 @@ and problems go to stderr, and failures exit non-zero.
 from __future__ import annotations
 
 import json
+import socket
 import sys
 from typing import Annotated
 
@@ -159,6 +160,13 @@ def demo_serve(
     from interregion.launcher import RegionNodes
     from open_portal import demo
 
+    busy = _busy_ports(host, range(base_port, base_port + 5))
+    if busy:
+        raise _fail(
+            f"port {', '.join(map(str, busy))} on {host} is in use; the portal needs"
+            f" {base_port} and the nodes {base_port + 1}..{base_port + 4}:"
+            " stop what holds it or choose another --base-port"
+        )
     portal = _portal()
     try:
         _, first_start = demo.ensure_admin(
@@ -196,6 +204,19 @@ def demo_serve(
         _run_portal(host, base_port)
     finally:
         nodes.stop()
+
+
+def _busy_ports(host: str, ports: range) -> list[int]:
+    """The ports another process already listens on -- checked before anything starts,
+    so a clash is one clear line instead of a node dying halfway through start-up."""
+    busy = []
+    for port in ports:
+        with socket.socket() as probe:
+            try:
+                probe.bind((host, port))
+            except OSError:
+                busy.append(port)
+    return busy
 
 
 def serve(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -12,29 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.processes import BIN, base_env, free_port
+from tests.support.processes import BIN, base_env, free_base_port
 
 pytestmark = pytest.mark.slow
-
-
-def free_base_port() -> int:
-    """A base port P with P..P+4 all free."""
-    for _ in range(50):
-        base = free_port()
-        if base + 4 > 65535:
-            continue
-        sockets: list[socket.socket] = []
-        try:
-            for port in range(base, base + 5):
-                sockets.append(socket.socket())
-                sockets[-1].bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        finally:
-            for sock in sockets:
-                sock.close()
-        return base
-    raise RuntimeError("no five free ports in a row")
 
 
 def children_of(pid: int) -> list[int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.processes import BIN, base_env, delta, free_port
+from tests.support.processes import BIN, base_env, delta, free_base_port
 
 SAMPLES = Path(__file__).resolve().parents[2] / "datasets" / "samples"
 
@@ -121,7 +122,7 @@ def test_demo_serve_prints_url_and_a_working_token(tmp_path: Path) -> None:
     """What `make run` does: first start loads the samples, prints the URL and a token."""
     env = {**base_env(tmp_path / "home"), "DELTA_ENV": "development"}
     env.pop("DELTA_SECRET_KEY")
-    port = free_port()
+    port = free_base_port()
     process = subprocess.Popen(
         [str(BIN / "delta"), "demo", "serve", "--base-port", str(port)],
         env=env,
@@ -162,3 +163,26 @@ def test_demo_serve_prints_url_and_a_working_token(tmp_path: Path) -> None:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def test_demo_serve_names_a_busy_port_before_starting_anything(tmp_path: Path) -> None:
+    """Five ports in a row: one already taken is a one-line error, not a node dying
+    halfway through start-up after the catalogue was loaded."""
+    home = tmp_path / "home"
+    base = free_base_port()
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", base + 2))
+        squatter.listen()
+        finished = subprocess.run(
+            [str(BIN / "delta"), "demo", "serve", "--base-port", str(base)],
+            env={**base_env(home), "DELTA_ENV": "development"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert finished.returncode == 1
+    assert finished.stdout == ""
+    assert f"port {base + 2} on 127.0.0.1 is in use" in finished.stderr
+    assert "Traceback" not in finished.stderr
+    assert not any(home.glob("**/*.db")), "nothing is created before the ports are known"

@@ -23,6 +23,26 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def free_base_port(count: int = 5) -> int:
+    """A port P with P..P+count-1 all free (``delta demo serve`` takes five in a row)."""
+    for _ in range(50):
+        base = free_port()
+        if base + count - 1 > 65535:
+            continue
+        sockets: list[socket.socket] = []
+        try:
+            for port in range(base, base + count):
+                sockets.append(socket.socket())
+                sockets[-1].bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+        return base
+    raise RuntimeError(f"no {count} free ports in a row")
+
+
 def base_env(home: Path, **extra: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("DELTA_")}
     env.update(
