@@ -120,9 +120,9 @@ def _revealed(row: Resource | None, shown: dict[str, Any], site_url: str) -> dic
 
 
 def _count_downloads(session: Session, packages: list[dict[str, Any]]) -> None:
-    resource_ids = [r["id"] for p in packages for r in p.get("resources", []) if "id" in r]
-    per_resource = resource_service.download_counts(session, resource_ids)
-    per_package = resource_service.package_download_counts(session, (p["id"] for p in packages))
+    per_package, per_resource = resource_service.download_counts(
+        session, (p["id"] for p in packages)
+    )
     for package in packages:
         package["downloads"] = per_package.get(package["id"], 0)
         for resource in package.get("resources", []):
