@@ -85,9 +85,9 @@ def create_group(
     errors: ErrorDict = {}
     if not spec.name:
         errors["name"] = ["Missing value"]
-    elif repository.name_taken(unit.session, Group, spec.name):
+    elif repository.ref_taken(unit.session, Group, spec.name):
         errors["name"] = ["Group name already exists in database"]
-    if spec.id and repository.id_taken(unit.session, Group, spec.id):
+    if spec.id and repository.ref_taken(unit.session, Group, spec.id):
         errors["id"] = ["Group id already exists"]
     group = Group(id=spec.id or new_id(), is_organization=organization)
     _apply(group, spec, errors)
@@ -122,7 +122,7 @@ def update_group(
     if (
         spec.name
         and spec.name != group.name
-        and repository.name_taken(unit.session, Group, spec.name)
+        and repository.ref_taken(unit.session, Group, spec.name)
     ):
         errors["name"] = ["Group name already exists in database"]
     _apply(group, spec, errors)

@@ -56,18 +56,13 @@ def show_package(unit: CatalogUnit, *, actor: Principal, ref: str) -> dict[str, 
             # name, which another dataset's id may shadow.
             unit.reads.put(("package", ref), shown)
             unit.reads.put(("package", package.id), shown)
-    _check_readable(actor, shown)
+    check_readable(actor, shown)
     # Callers may adjust what they return; the cached dict must stay as it is.
     return copy.deepcopy(shown.result)
 
 
 def get_readable_package(unit: CatalogUnit, *, actor: Principal, ref: str) -> Package:
     return _readable(unit, actor=actor, ref=ref)
-
-
-def check_readable(actor: Principal, package: Package) -> None:
-    """NotAuthorized (NotFound when deleted) unless ``actor`` may read ``package``."""
-    _check_readable(actor, package)
 
 
 def create_package(unit: CatalogUnit, *, actor: Principal, data: dict[str, Any]) -> dict[str, Any]:
@@ -80,12 +75,12 @@ def create_package(unit: CatalogUnit, *, actor: Principal, data: dict[str, Any])
     org = _owner_org(unit, spec.owner_org, errors)
     if org is not None and not actor.can_edit_in(org.id):
         raise NotAuthorized(f"User {actor.name} not authorized to add dataset to this organization")
-    if spec.name and repository.name_taken(unit.session, Package, spec.name):
+    if spec.name and repository.ref_taken(unit.session, Package, spec.name):
         errors.setdefault("name", []).append("That URL is already in use.")
     if spec.id is not None:
         if not actor.sysadmin:
             errors["id"] = ["Only sysadmins may choose a dataset id"]
-        elif repository.id_taken(unit.session, Package, spec.id):
+        elif repository.ref_taken(unit.session, Package, spec.id):
             errors["id"] = ["Dataset id already exists"]
     package = Package(id=spec.id or new_id(), creator_user_id=actor.user_id)
     _apply(unit, package, spec, actor=actor, errors=errors, creating=True)
@@ -117,7 +112,7 @@ def update_package(
     if (
         spec.name
         and spec.name != package.name
-        and repository.name_taken(unit.session, Package, spec.name)
+        and repository.ref_taken(unit.session, Package, spec.name)
     ):
         errors["name"] = ["That URL is already in use."]
     if spec.owner_org is not None and spec.owner_org not in (package.owner_org, _org_name(package)):
@@ -156,11 +151,12 @@ def _readable(unit: CatalogUnit, *, actor: Principal, ref: str) -> Package:
     package = repository.find_package(unit.session, ref)
     if package is None:
         raise NotFound("Dataset not found")
-    _check_readable(actor, package)
+    check_readable(actor, package)
     return package
 
 
-def _check_readable(actor: Principal, package: Package | _Shown) -> None:
+def check_readable(actor: Principal, package: Package | _Shown) -> None:
+    """NotAuthorized (NotFound when deleted) unless ``actor`` may read ``package``."""
     creator = package.creator if isinstance(package, _Shown) else package.creator_user_id
     if not can_read_package(
         actor,

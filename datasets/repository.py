@@ -23,44 +23,40 @@ from datasets.models import (
 )
 from standards.open_classes import OpenClass
 
+NamedT = TypeVar("NamedT")
+
+
+def find_by_ref(session: Session, model: type[NamedT], ref: str, *where: Any) -> NamedT | None:
+    """By id or by name, as CKAN's ``id`` parameters accept both -- the id first, as
+    CKAN does: names are chosen by editors, so an object named like another's id must
+    never stand in for it (one ``id = ref OR name = ref`` query returns either row).
+    ``model`` is a mapped class with ``id`` and ``name`` columns."""
+    for column in (model.id, model.name):  # type: ignore[attr-defined]
+        found = session.scalars(select(model).where(column == ref, *where).limit(1)).first()
+        if found is not None:
+            return found
+    return None
+
+
+def ref_taken(session: Session, model: type[Any], ref: str) -> bool:
+    """Whether ``ref`` already names an object of ``model``, as its name or as its id:
+    ids and names share the ``id`` parameters, so a new name or id equal to either
+    could only ever shadow or be shadowed."""
+    return session.scalar(select(func.count()).where(or_(model.name == ref, model.id == ref))) != 0
+
 
 def find_package(session: Session, ref: str) -> Package | None:
-    """By id or by name, as CKAN's ``id`` parameters accept both -- the id first, as
-    CKAN does: names are chosen by editors, so a dataset named like another's id must
-    never stand in for it (one ``id = ref OR name = ref`` query returns either row)."""
-    return (
-        session.get(Package, ref)
-        or session.scalars(select(Package).where(Package.name == ref)).first()
-    )
+    return find_by_ref(session, Package, ref)
 
 
 def find_group(session: Session, ref: str, *, organization: bool) -> Group | None:
-    """By id or by name, the id first (see :func:`find_package`)."""
-    group = session.get(Group, ref)
-    if group is not None and group.is_organization == organization:
-        return group
-    return session.scalars(
-        select(Group).where(Group.name == ref, Group.is_organization == organization)
-    ).first()
+    return find_by_ref(session, Group, ref, Group.is_organization == organization)
 
 
 def find_resource(session: Session, resource_id: str) -> Resource | None:
     return session.scalars(
         select(Resource).where(Resource.id == resource_id, Resource.state == "active")
     ).first()
-
-
-def name_taken(session: Session, model: type[Package] | type[Group], name: str) -> bool:
-    """Used as a name -- or as an id: ids and names share the ``id`` parameters, so
-    a name equal to another object's id could only ever shadow or be shadowed."""
-    return (
-        session.scalar(select(func.count()).where(or_(model.name == name, model.id == name))) != 0
-    )
-
-
-def id_taken(session: Session, model: type[Package] | type[Group], ref: str) -> bool:
-    """Used as an id -- or as a name (see :func:`name_taken`)."""
-    return session.scalar(select(func.count()).where(or_(model.id == ref, model.name == ref))) != 0
 
 
 StmtT = TypeVar("StmtT", bound=Select)

@@ -17,6 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
+from datasets.schemas import MAX_BIGINT
+
 # CKAN's datastore type names (and their aliases) -> our canonical name.
 CKAN_TYPES = {
     "text": "text", "string": "text", "varchar": "text", "char": "text", "name": "text",
@@ -40,8 +42,6 @@ FROM_TABLE_SCHEMA = {
     "object": "json", "array": "json",
 }  # fmt: skip
 
-_MAX_BIGINT = 2**63 - 1
-_MIN_BIGINT = -(2**63)
 _TRUE = {"true", "t", "yes", "y", "1", "on"}
 _FALSE = {"false", "f", "no", "n", "0", "off"}
 
@@ -102,7 +102,7 @@ def _int(value: Any) -> int:
     if isinstance(value, float) and not value.is_integer():
         raise BadValue(value)
     number = int(value)
-    if not _MIN_BIGINT <= number <= _MAX_BIGINT:  # "int" columns are BIGINT
+    if not -MAX_BIGINT - 1 <= number <= MAX_BIGINT:  # "int" columns are BIGINT
         raise BadValue(value)
     return number
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from datasets import repository
@@ -31,13 +31,7 @@ class _UserIn(Lenient):
 
 
 def find_user(session: Session, ref: str) -> User | None:
-    """By id or by name, the id first (as datasets.repository.find_package)."""
-    return session.get(User, ref) or session.scalars(select(User).where(User.name == ref)).first()
-
-
-def name_taken(session: Session, name: str) -> bool:
-    """Used as a login name or as a user id (both are accepted wherever a user is named)."""
-    return session.scalar(select(func.count()).where(or_(User.name == name, User.id == name))) != 0
+    return repository.find_by_ref(session, User, ref)
 
 
 def create_user(
@@ -54,7 +48,7 @@ def create_user(
         parse_model(_UserIn, {"name": name})
     except ValidationFailed as exc:
         errors.update(exc.errors)
-    if name_taken(session, name):
+    if repository.ref_taken(session, User, name):
         errors.setdefault("name", []).append("That login name is not available.")
     if not _EMAIL.match(email or ""):
         errors["email"] = ["Email is not valid"]

@@ -15,7 +15,6 @@ actions' answers.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable
 from typing import Any
 
@@ -33,12 +32,12 @@ from standards.open_classes import OpenClass
 def packages_for(
     session: Session, actor: Principal, site_url: str, packages: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    """Copies of ``packages`` as this caller may see them (the originals may be shared:
-    an activity record or a cache entry can hold the very same dict)."""
-    shown = copy.deepcopy(packages)
-    _reveal(session, actor, site_url, shown)
-    _count_downloads(session, shown)
-    return shown
+    """``packages`` as this caller may see them, changed in place: they must be the
+    caller's own dicts (every source hands out fresh ones -- show_package copies its
+    cache entry -- so a second deep copy here would only cost time on every read)."""
+    _reveal(session, actor, site_url, packages)
+    _count_downloads(session, packages)
+    return packages
 
 
 def package_for(
