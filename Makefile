@@ -6,9 +6,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test install lint typecheck check clean
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt package.json package-lock.json
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
+	@# Front-end assets (ECharts, Swagger UI, ReDoc; axe-core for the tests) from the
+	@# npm registry, exactly as package-lock.json pins them; served from our origin.
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@touch $@
 
 install: $(STAMP)
@@ -32,4 +35,4 @@ typecheck: install
 check: lint typecheck
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules var .pytest_cache .mypy_cache .ruff_cache

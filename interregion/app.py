@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
 from delta import __version__
+from delta.assets import router as vendor_router
 from delta.http import install_error_handlers, problem
 from delta.logging import configure_logging
 from delta.settings import Settings, load_settings
@@ -69,5 +70,6 @@ def create_node_app(settings: Settings | None = None, region_code: str = "310000
     app.include_router(sp_router)
     app.include_router(idp_router)
     app.include_router(window_router)
+    app.include_router(vendor_router)  # before the /static mount, which would shadow it
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from delta import __version__
+from delta.assets import router as vendor_router
 from delta.http import install_error_handlers
 from delta.logging import configure_logging
 from delta.settings import Settings, load_settings
@@ -53,4 +54,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(dump_router)
     app.include_router(datapackage_router)
     app.include_router(pages.router)
+    app.include_router(vendor_router)
     return app
