@@ -152,7 +152,7 @@ def _reserve_attempt(sessions: sessionmaker[Session], user_id: str, policy: Logi
             .where(LoginGuard.user_id == user_id, LoginGuard.locked_until <= now)
             .values(failures=0, locked_until=None)
         )
-        reserved = session.execute(
+        reserved = session.execute(  # type: ignore[attr-defined]
             update(LoginGuard)
             .where(
                 LoginGuard.user_id == user_id,
