@@ -34,6 +34,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response, Stream
 from datasets import resources as resource_service
 from datasets.access import Principal
 from datasets.models import Package, Resource, ResourceValidation
+from datasets.unit import CatalogUnit
 from delta.errors import NotFound
 from open_portal.accounts import browser
 from open_portal.accounts import service as accounts
@@ -329,20 +330,27 @@ def _validation(
 ) -> dict[str, Any]:
     with portal.unit_of_work() as unit:
         actor = caller(unit.session, token)
-        _, resource = access.data_resource(
-            unit, actor=actor, resource_id=resource_id, package_ref=package_ref
-        )
-        if not resource.validation_status:
-            raise NotFound("This resource has not been validated (it is not a table upload)")
-        stored = unit.session.get(ResourceValidation, resource.id)
-        if stored is not None and stored.storage_key != resource.storage_key:
-            stored = None  # the report of an earlier file; the current one is pending
-        return {
-            "resource_id": resource.id,
-            "status": resource.validation_status,
-            "file_sha256": resource.hash,
-            "finished": stored.finished.isoformat() if stored and stored.finished else None,
-            "source_encoding": stored.source_encoding if stored else None,
-            "schema": stored.table_schema if stored else None,
-            "report": stored.report if stored else None,
-        }
+        return report_of(unit, actor, package_ref, resource_id)
+
+
+def report_of(
+    unit: CatalogUnit, actor: Principal, package_ref: str, resource_id: str
+) -> dict[str, Any]:
+    """The newest validation report of a resource's file (same access rule as the file)."""
+    _, resource = access.data_resource(
+        unit, actor=actor, resource_id=resource_id, package_ref=package_ref
+    )
+    if not resource.validation_status:
+        raise NotFound("This resource has not been validated (it is not a table upload)")
+    stored = unit.session.get(ResourceValidation, resource.id)
+    if stored is not None and stored.storage_key != resource.storage_key:
+        stored = None  # the report of an earlier file; the current one is pending
+    return {
+        "resource_id": resource.id,
+        "status": resource.validation_status,
+        "file_sha256": resource.hash,
+        "finished": stored.finished.isoformat() if stored and stored.finished else None,
+        "source_encoding": stored.source_encoding if stored else None,
+        "schema": stored.table_schema if stored else None,
+        "report": stored.report if stored else None,
+    }

@@ -5,6 +5,9 @@ Marked with ``N_`` so Babel extracts them; templates translate them at render ti
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlencode
+
 from standards import regions, themes
 
 
@@ -44,6 +47,8 @@ ACTIVITIES = {
     "changed package": N_("Dataset changed"),
     "deleted package": N_("Dataset deleted"),
 }
+CHARTS = {"line": N_("Line chart"), "bar": N_("Bar chart"), "map": N_("Map")}
+AGGREGATES = {"count": N_("Number of rows"), "sum": N_("Sum"), "avg": N_("Average")}
 FACETS = {
     "theme": N_("Theme"),
     "province": N_("Province"),
@@ -60,6 +65,12 @@ SORTS = {
     "metadata_created desc": N_("Newest"),
     "title_string asc": N_("Title"),
 }
+
+
+def preview_query(table: dict[str, Any], **changes: str) -> str:
+    """The preview's query string (filter, sort, page) with ``changes``."""
+    state = {key: table.get(key, "") for key in ("q", "column", "value", "sort")} | changes
+    return urlencode([(k, v) for k, v in state.items() if v])
 
 
 def region_name(code: str | None, locale: str) -> str:

@@ -41,6 +41,9 @@ def _environment(locale: str) -> Environment:
         application_label=lambda value: labels.APPLICATION_STATES.get(value, value or ""),
         validation_label=lambda value: labels.VALIDATION_STATES.get(value, value or ""),
         activity_label=lambda value: labels.ACTIVITIES.get(value, value or ""),
+        chart_label=lambda value: labels.CHARTS.get(value, value or ""),
+        aggregate_label=lambda value: labels.AGGREGATES.get(value, value or ""),
+        preview_query=labels.preview_query,
         sorts=labels.SORTS,
     )
     return env
