@@ -8,8 +8,9 @@ from fastapi import FastAPI, Request
 from starlette.responses import FileResponse, Response
 
 from delta.http import problem
+from open_portal import uploads
 from open_portal.runtime import Portal
-from open_portal.web import accounts, applications, catalog, preview
+from open_portal.web import accounts, applications, catalog, preview, publish
 from open_portal.web.actions import PageError
 from open_portal.web.locale import EnglishPrefix
 from open_portal.web.render import ONE_YEAR, STATIC, STATIC_PREFIX, visit_of
@@ -28,7 +29,10 @@ STATIC_TYPES = {".css": "text/css", ".js": "text/javascript"}
 def install(app: FastAPI, portal: Portal) -> None:
     app.state.web = WebState.create(portal.settings)
     app.add_middleware(EnglishPrefix)
-    for router in (catalog.router, preview.router, accounts.router, applications.router):
+    # publish first: /dataset/new must not be taken for a dataset named "new".
+    routers = (publish.router, catalog.router, preview.router, accounts.router,
+               applications.router, uploads.router)  # fmt: skip
+    for router in routers:
         app.include_router(router)
 
     @app.get(STATIC_PREFIX + "/{name}", include_in_schema=False)
