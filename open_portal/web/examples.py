@@ -9,6 +9,8 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
+from open_portal.web.labels import N_
+
 TABULAR = {"CSV", "TSV"}
 
 
@@ -25,10 +27,12 @@ def for_package(site_url: str, package: dict[str, Any]) -> list[Example]:
     name = package["name"]
     show_url = f"{site}/api/3/action/package_show?id={name}"
     out = [
-        Example("curl", "curl: the dataset's metadata", "shell", f"curl {shlex.quote(show_url)}"),
+        Example(
+            "curl", N_("curl: the dataset's metadata"), "shell", f"curl {shlex.quote(show_url)}"
+        ),
         Example(
             "ckanapi",
-            "Python with ckanapi",
+            N_("Python with ckanapi"),
             "python",
             "from ckanapi import RemoteCKAN\n\n"
             f"portal = RemoteCKAN({site!r})\n"
@@ -44,7 +48,7 @@ def for_package(site_url: str, package: dict[str, Any]) -> list[Example]:
         out.append(
             Example(
                 "download",
-                "curl: download a file (resumable with -C -)",
+                N_("curl: download a file (resumable with -C -)"),
                 "shell",
                 f"curl -fL -C - -o {shlex.quote(_unquoted(filename))} {shlex.quote(first['url'])}",
             )
@@ -55,7 +59,7 @@ def for_package(site_url: str, package: dict[str, Any]) -> list[Example]:
         out.append(
             Example(
                 "pandas",
-                "pandas: read a table",
+                N_("pandas: read a table"),
                 "python",
                 "import pandas as pd\n\n"
                 f"table = pd.read_csv({table['url']!r}, sep={separator!r})\n"
@@ -65,7 +69,7 @@ def for_package(site_url: str, package: dict[str, Any]) -> list[Example]:
     if table is not None and table.get("datastore_active"):
         query = f"{site}/api/3/action/datastore_search?resource_id={table['id']}&limit=5"
         out.append(
-            Example("datastore", "curl: rows from the DataStore", "shell",
+            Example("datastore", N_("curl: rows from the DataStore"), "shell",
                     f"curl {shlex.quote(query)}")
         )  # fmt: skip
     return out

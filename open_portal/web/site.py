@@ -12,6 +12,7 @@ from open_portal import uploads
 from open_portal.runtime import Portal
 from open_portal.web import accounts, applications, catalog, preview, publish
 from open_portal.web.actions import PageError
+from open_portal.web.labels import N_
 from open_portal.web.locale import EnglishPrefix
 from open_portal.web.render import ONE_YEAR, STATIC, STATIC_PREFIX, visit_of
 from open_portal.web.state import WebState
@@ -19,9 +20,9 @@ from open_portal.web.state import WebState
 log = logging.getLogger(__name__)
 
 TITLES = {
-    400: "This request could not be handled",
-    403: "You may not see this page",
-    404: "Page not found",
+    400: N_("This request could not be handled"),
+    403: N_("You may not see this page"),
+    404: N_("Page not found"),
 }
 STATIC_TYPES = {".css": "text/css", ".js": "text/javascript"}
 
