@@ -26,7 +26,7 @@
         var percent = total ? Math.floor(sent * 100 / total) : 0;
         bar.value = percent;
         bar.textContent = percent + "%";
-        status.textContent = status.dataset.sending.replace("%(percent)s", percent + "%");
+        status.textContent = status.dataset.sending.replace("{percent}", percent + "%");
       },
       onShouldRetry: function () {
         status.textContent = status.dataset.retrying;
