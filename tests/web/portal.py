@@ -29,7 +29,9 @@ class Site:
 
     def verification_link(self, email: str, timeout: float = 10) -> str:
         """The link the log mailer wrote for ``email`` (the newest one)."""
-        pattern = re.compile(rf"mail to {re.escape(email)}:.*?(http\S+/user/verify\?token=\S+)", re.S)
+        pattern = re.compile(
+            rf"mail to {re.escape(email)}:.*?(http\S+/user/verify\?token=\S+)", re.S
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             found = pattern.findall(self.server.log())

@@ -139,7 +139,9 @@ def english(visitor: Visitor) -> None:
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_researcher_searches_filters_previews_and_charts(browser: Any, site: Site, lang: str) -> None:
+def test_researcher_searches_filters_previews_and_charts(
+    browser: Any, site: Site, lang: str
+) -> None:
     visitor = Visitor(browser, site, lang)
     page = visitor.page
     english(visitor)
@@ -163,7 +165,9 @@ def test_researcher_searches_filters_previews_and_charts(browser: Any, site: Sit
     api = site.api()
     answer = api.get("package_search", q=query["q"][0], fq_list=json.dumps(fq), rows=20).result
     api.close()
-    shown = [a.get_attribute("href").rsplit("/", 1)[-1] for a in page.locator("#results h3 a").all()]
+    shown = [
+        a.get_attribute("href").rsplit("/", 1)[-1] for a in page.locator("#results h3 a").all()
+    ]
     assert shown == [p["name"] for p in answer["results"]]
     # Remove one filter: back to more results.
     page.click(".active-filters a >> nth=0")
