@@ -71,7 +71,7 @@ class Visitor:
         self.lang = lang
         self.context = browser.new_context(
             base_url=site.url,
-            locale="zh-CN" if lang == "zh" else "en-GB",
+            locale="zh-CN",  # a Chinese browser: English is chosen with the switch
             accept_downloads=True,
             permissions=["clipboard-read", "clipboard-write"],
             viewport={"width": 1200, "height": 900},
@@ -217,7 +217,9 @@ def test_developer_copies_an_example_and_downloads(
     page.click("button[data-copy=example-download]")
     page.wait_for_selector(".copied:not(:empty)")
     command = page.evaluate("navigator.clipboard.readText()")
-    run = subprocess.run(["bash", "-c", command], cwd=tmp_path, capture_output=True, timeout=60)
+    run = subprocess.run(
+        ["bash", "-c", command], cwd=tmp_path, capture_output=True, timeout=60, check=False
+    )
     assert run.returncode == 0, run.stderr
     api = site.api()
     resource = api.get("package_show", id=OPEN_FILE).result["resources"][0]
@@ -227,7 +229,9 @@ def test_developer_copies_an_example_and_downloads(
     # The ckanapi example, pasted into Python as it is.
     page.click("button[data-copy=example-ckanapi]")
     code = page.evaluate("navigator.clipboard.readText()")
-    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60, text=True)
+    ran = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, timeout=60, text=True, check=False
+    )
     assert ran.returncode == 0 and "http" in ran.stdout, ran.stderr
     # And the download button.
     with page.expect_download() as info:
@@ -345,12 +349,12 @@ def test_editor_creates_a_dataset_and_uploads_across_a_broken_connection(
                 return
         route.continue_()
 
-    page.route("**/api/uploads/**", break_third_piece)
+    page.route(lambda url: "/api/uploads/" in url, break_third_piece)
     page.evaluate("document.getElementById('upload-form').dataset.chunk = String(256 * 1024)")
     page.set_input_files("#f-file", str(table))
     page.fill("#f-name", "测量")
     page.click("#upload-button")
-    page.wait_for_url("**/resource/**", timeout=60000)
+    page.wait_for_url(lambda url: "/resource/new" not in url, timeout=60000)
     assert len(broken) > 4  # the broken piece was sent again, and the rest followed
     api = site.api()
     resource = api.get("package_show", id=name).result["resources"][0]

@@ -17,9 +17,9 @@ import pytest
 from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
 
+from datasets import repository
 from delta import migrations
 from delta.settings import load_settings
-from datasets import repository
 from open_portal import demo
 from open_portal.accounts import service as accounts
 from open_portal.app import create_app
