@@ -89,8 +89,12 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         portal.terminate()
         portal.wait(timeout=30)
-    rows = (("package_search (API)", stats(api_search)), ("search page", stats(page_search)),
-            ("package_show (API)", stats(api_show)), ("dataset page", stats(page_show)))  # fmt: skip
+    rows = (
+        ("package_search (API)", stats(api_search)),
+        ("search page", stats(page_search)),
+        ("package_show (API)", stats(api_show)),
+        ("dataset page", stats(page_show)),
+    )
     print(f"{options.size:,} datasets in the index; {len(searches)} searches and "
           f"{len(names)} datasets x {options.rounds} rounds, over HTTP")  # fmt: skip
     print(f"{'':<24}{'p50 ms':>9}{'p99 ms':>9}")

@@ -171,8 +171,10 @@ def test_resource_view_actions(app: Any) -> None:
         headers = {"Authorization": auth} if auth else {}
         return c.post(f"/api/3/action/{name}", json=data, headers=headers)
 
-    view = {"resource_id": resource_id, "title": "GDP", "view_type": "chart_view",
-            "chart_type": "bar", "x": "city_name", "y": "gdp_billion_yuan", "aggregate": "sum"}  # fmt: skip
+    view = {
+        "resource_id": resource_id, "title": "GDP", "view_type": "chart_view",
+        "chart_type": "bar", "x": "city_name", "y": "gdp_billion_yuan", "aggregate": "sum",
+    }  # fmt: skip
     assert (
         call("resource_view_create", view, auth=None).json()["error"]["__type"]
         == "Authorization Error"
@@ -181,8 +183,8 @@ def test_resource_view_actions(app: Any) -> None:
     assert bad.status_code == 409 and "view_type" in bad.json()["error"]
     first = call("resource_view_create", view).json()["result"]
     assert first["chart_type"] == "bar" and first["package_id"] == package["id"]
-    second = call("resource_view_create", {"resource_id": resource_id, "title": "表",
-                                           "view_type": "datatables_view"}).json()["result"]  # fmt: skip
+    table_view = {"resource_id": resource_id, "title": "表", "view_type": "datatables_view"}
+    second = call("resource_view_create", table_view).json()["result"]
     listed = c.get("/api/3/action/resource_view_list", params={"id": resource_id}).json()["result"]
     assert [v["id"] for v in listed] == [first["id"], second["id"]]
     order = call("resource_view_reorder", {"id": resource_id, "order": [second["id"]]}).json()
