@@ -43,6 +43,17 @@ class Settings(BaseSettings):
     application_grant_days: int = 365
     application_max_grant_days: int = 3 * 365
 
+    # Web pages (open_portal/web, docs/web.md): browser sessions, lockout, e-mail.
+    web_session_hours: int = 12
+    login_max_failures: int = 5
+    login_lock_minutes: int = 15
+    # "log" writes mails to the log (development); "smtp://host:port" sends them.
+    mailer: str = "log"
+    mail_from: str = "noreply@delta.example"
+    verification_hours: int = 48
+    # An unfinished resumable upload is kept this long after it was started.
+    resumable_upload_hours: int = 24
+
     # Explicit limits on input: every one of them is a setting, not a constant.
     max_json_body_bytes: int = 8 * MiB
     max_upload_bytes: int = 10 * GiB

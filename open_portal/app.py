@@ -13,12 +13,12 @@ from delta.assets import router as vendor_router
 from delta.http import install_error_handlers
 from delta.logging import configure_logging
 from delta.settings import Settings, load_settings
-from open_portal import pages
 from open_portal.ckan.dispatcher import router as ckan_router
 from open_portal.datapackage import router as datapackage_router
 from open_portal.datastore_dump import router as dump_router
 from open_portal.downloads import router as downloads_router
 from open_portal.runtime import Portal
+from open_portal.web import site as web_site
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(downloads_router)
     app.include_router(dump_router)
     app.include_router(datapackage_router)
-    app.include_router(pages.router)
+    web_site.install(app, portal)
     app.include_router(vendor_router)
     return app

@@ -16,7 +16,7 @@ from search.protocol import SearchQuery
 DEFAULT_SORT = "score desc, metadata_modified desc"
 FACET_FIELDS = (
     "organization", "groups", "tags", "res_format", "license_id",
-    "region_code", "open_class", "theme",
+    "region_code", "open_class", "theme", "update_frequency", "province", "city",
 )  # fmt: skip
 
 
