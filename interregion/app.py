@@ -7,10 +7,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from sqlalchemy import text
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
-from delta import __version__
+from delta import __version__, observability
 from delta.assets import router as vendor_router
 from delta.http import install_error_handlers, problem
 from delta.logging import configure_logging
@@ -34,7 +35,7 @@ FORM_OVERHEAD = 64 * 1024
 
 def create_node_app(settings: Settings | None = None, region_code: str = "310000") -> FastAPI:
     settings = settings or load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, json_lines=settings.json_logs)
     node = Node.open(settings, region_code)
     cookies = CookieJar(
         key=node.secrets.cookie_key,
@@ -58,6 +59,12 @@ def create_node_app(settings: Settings | None = None, region_code: str = "310000
     )
     app.state.web = web
     install_error_handlers(app)
+    observability.install(
+        app,
+        settings,
+        identity=lambda: _identity(node),
+        checks={"database": lambda: _database_answers(node), "registry": node.federation},
+    )
 
     @app.exception_handler(SigningError)
     async def _federation_unavailable(_: Request, error: SigningError) -> Response:
@@ -73,3 +80,17 @@ def create_node_app(settings: Settings | None = None, region_code: str = "310000
     app.include_router(vendor_router)  # before the /static mount, which would shadow it
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
+
+
+def _identity(node: Node) -> dict[str, object]:
+    """What /healthz has always said about a node (the registry serial: None when stale)."""
+    try:
+        serial: int | None = node.federation().serial
+    except SigningError:
+        serial = None
+    return {"service": "node", "region": node.region_code, "registry_serial": serial}
+
+
+def _database_answers(node: Node) -> None:
+    with node.engine.connect() as connection:
+        connection.execute(text("SELECT 1"))

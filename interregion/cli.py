@@ -79,6 +79,7 @@ def node_serve(
         access_log=False,
         proxy_headers=False,
         server_header=False,
+        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
     )
 
 

@@ -7,9 +7,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy import text
 
-from delta import __version__
+from delta import __version__, observability
 from delta.assets import router as vendor_router
+from delta.health import NotReady
 from delta.http import install_error_handlers
 from delta.logging import configure_logging
 from delta.settings import Settings, load_settings
@@ -25,7 +27,7 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, json_lines=settings.json_logs)
     portal = Portal.open(settings)
 
     @asynccontextmanager
@@ -49,6 +51,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.portal = portal
     install_error_handlers(app)
+    observability.install(
+        app,
+        settings,
+        identity=lambda: {"service": "portal", "version": __version__},
+        checks={
+            "database": lambda: _database_answers(portal),
+            "search": lambda: _search_answers(portal),
+        },
+    )
     app.include_router(ckan_router)
     app.include_router(downloads_router)
     app.include_router(dump_router)
@@ -56,3 +67,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     web_site.install(app, portal)
     app.include_router(vendor_router)
     return app
+
+
+def _database_answers(portal: Portal) -> None:
+    with portal.engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+
+
+def _search_answers(portal: Portal) -> None:
+    health = portal.search.health()
+    if not health.ok:
+        raise NotReady(f"{health.backend}: {health.detail}")

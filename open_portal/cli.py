@@ -157,8 +157,12 @@ def demo_serve(
     base_port: Annotated[int, typer.Option("--base-port")] = 8000,
 ) -> None:
     """Start the portal on the base port and the four region nodes on the next four ports."""
+    from delta import metrics_dir
     from interregion.launcher import RegionNodes
     from open_portal import demo
+
+    # Before the portal below first imports the metrics: they count in files from the start.
+    metrics_path = metrics_dir.prepare()
 
     busy = _busy_ports(host, range(base_port, base_port + 5))
     if busy:
@@ -201,9 +205,10 @@ def demo_serve(
             typer.echo(f"Node {code}:     {node_url}/  (service {node_url}/service)")
         typer.echo("Demo accounts:   delta demo accounts --region CODE")
         sys.stdout.flush()
-        _run_portal(host, base_port)
+        _run_portal(host, base_port, grace_seconds=settings.shutdown_grace_seconds)
     finally:
         nodes.stop()
+        metrics_dir.remove(metrics_path)
 
 
 def _busy_ports(host: str, ports: range) -> list[int]:
@@ -220,18 +225,38 @@ def _busy_ports(host: str, ports: range) -> list[int]:
 
 
 def serve(
-    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port")] = 8000,
-    workers: Annotated[int, typer.Option("--workers", min=1)] = 1,
+    host: Annotated[
+        str, typer.Option("--host", metavar="ADDRESS", help="Address to listen on.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", metavar="PORT", help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            metavar="N",
+            help="Worker processes; /metrics adds up the counts of all of them.",
+        ),
+    ] = 1,
 ) -> None:
-    """Serve the portal (migrating the database first)."""
+    """Serve the portal (migrating the database first).
+
+    On SIGTERM it stops accepting connections and lets the requests in flight
+    finish (up to DELTA_SHUTDOWN_GRACE_SECONDS) before it exits.
+    """
+    from delta import metrics_dir
+
     settings = load_settings()
     settings.ensure_home()
     migrations.upgrade(settings.portal_database_url, package="open_portal")
-    _run_portal(host, port, workers=workers)
+    metrics_path = metrics_dir.prepare()
+    try:
+        _run_portal(host, port, workers=workers, grace_seconds=settings.shutdown_grace_seconds)
+    finally:
+        metrics_dir.remove(metrics_path)
 
 
-def _run_portal(host: str, port: int, *, workers: int = 1) -> None:
+def _run_portal(host: str, port: int, *, workers: int = 1, grace_seconds: float) -> None:
     import uvicorn
 
     uvicorn.run(
@@ -243,6 +268,7 @@ def _run_portal(host: str, port: int, *, workers: int = 1) -> None:
         log_config=None,
         access_log=False,
         proxy_headers=False,
+        timeout_graceful_shutdown=int(grace_seconds),
     )
 
 

@@ -27,6 +27,7 @@ import httpx
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from delta import request_id
 from interregion.identity import attributes
 from interregion.identity import repository as accounts
 from interregion.identity import service as identity
@@ -239,6 +240,7 @@ def fetch_identity(
         response = httpx.post(
             home.endpoints["identity_assertion"],
             json={"request": request},
+            headers=request_id.forward_headers(),  # one request ID in both nodes' logs
             timeout=BACK_CHANNEL_TIMEOUT_SECONDS,
             follow_redirects=False,
         )
