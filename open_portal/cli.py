@@ -257,18 +257,15 @@ def serve(
 
 
 def _run_portal(host: str, port: int, *, workers: int = 1, grace_seconds: float) -> None:
-    import uvicorn
+    from delta import serving
 
-    uvicorn.run(
+    serving.run(
         "open_portal.app:create_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,
-        timeout_graceful_shutdown=int(grace_seconds),
+        grace_seconds=grace_seconds,
     )
 
 
