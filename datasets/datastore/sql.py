@@ -5,25 +5,18 @@ SELECT (or a UNION of them) whose tables are all DataStore resources the
 caller may read (named by resource id, as in CKAN), whose functions are all
 on an allow-list, and which neither writes (SELECT INTO) nor locks rows
 (FOR UPDATE). The checked tree, with resource ids swapped for the physical
-table names, is what runs -- in a read-only transaction with a statement
-timeout on PostgreSQL, on a read-only connection with a deadline on SQLite.
+table names, is what runs, on a connection that cannot read anything but
+DataStore tables (sql_exec).
 """
 
 from __future__ import annotations
 
-import sqlite3
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-import sqlalchemy as sa
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
-from datasets.datastore.types import to_json
 from delta.errors import ValidationFailed
 
 MAX_SQL_CHARS = 20_000
@@ -35,7 +28,7 @@ _FUNCTIONS = (
     exp.DenseRank, exp.Replace, exp.Right, exp.Round, exp.RowNumber, exp.Sign, exp.SplitPart,
     exp.Sqrt, exp.StartsWith, exp.Stddev, exp.StrPosition, exp.Substring, exp.Sum,
     exp.TimestampTrunc, exp.TimeToStr, exp.Trim, exp.Upper, exp.Variance, exp.Exp,
-    exp.LastValue, exp.Mod, exp.ArrayAgg, exp.RegexpReplace,
+    exp.LastValue, exp.Mod, exp.ArrayAgg, exp.RegexpReplace, exp.Format,
 )  # fmt: skip
 _NAMED_FUNCTIONS = frozenset(
     {"strftime", "julianday", "substr", "ifnull", "char_length", "string_agg", "date_part",
@@ -46,13 +39,6 @@ _CAST_TYPES = frozenset(
      "BOOLEAN", "DATE", "TIMESTAMP", "TIME", "NUMERIC", "REAL"}
 )  # fmt: skip
 _DIALECTS = {"postgresql": "postgres", "sqlite": "sqlite"}
-
-
-@dataclass(frozen=True)
-class SqlResult:
-    fields: list[dict[str, str]]
-    records: list[dict[str, Any]]
-    truncated: bool
 
 
 def _refuse(message: str) -> ValidationFailed:
@@ -133,97 +119,3 @@ def _swap_tables(
     if not names:
         raise _refuse("The statement reads no DataStore table")
     return names
-
-
-def run(
-    engine: sa.Engine, sql: str, names: dict[str, str], *, timeout_ms: int, max_rows: int
-) -> SqlResult:
-    try:
-        if engine.dialect.name == "sqlite":
-            columns, rows = _run_sqlite(engine, sql, timeout_ms, max_rows)
-        else:
-            columns, rows = _run_postgresql(engine, sql, timeout_ms, max_rows)
-    except _TimedOut:
-        raise _refuse(f"The query took longer than {timeout_ms} ms") from None
-    except (sa.exc.DBAPIError, sqlite3.Error, _DatabaseRefused) as exc:
-        message = str(getattr(exc, "orig", exc)).splitlines()[0][:300]
-        for physical, resource_id in names.items():
-            message = message.replace(physical, resource_id)
-        raise _refuse(f"The database refused the query: {message}") from None
-    truncated = len(rows) > max_rows
-    records = [
-        {name: to_json(value) for name, value in zip(columns, row, strict=True)}
-        for row in rows[:max_rows]
-    ]
-    return SqlResult(fields=_fields(columns, rows), records=records, truncated=truncated)
-
-
-class _TimedOut(Exception):
-    pass
-
-
-class _DatabaseRefused(Exception):
-    pass
-
-
-def _run_postgresql(
-    engine: sa.Engine, sql: str, timeout_ms: int, max_rows: int
-) -> tuple[list[str], list[tuple[Any, ...]]]:
-    import psycopg
-
-    raw = engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        cursor.execute("SET TRANSACTION READ ONLY")
-        cursor.execute(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
-        try:
-            cursor.execute(sql)  # no parameters: "%" in the statement stays literal
-        except psycopg.errors.QueryCanceled:
-            raise _TimedOut from None
-        except psycopg.Error as exc:
-            raise _DatabaseRefused(str(exc)) from None
-        columns = [d[0] for d in cursor.description or []]
-        rows = [tuple(r) for r in cursor.fetchmany(max_rows + 1)]
-        return columns, rows
-    finally:
-        raw.rollback()
-        raw.close()
-
-
-def _run_sqlite(
-    engine: sa.Engine, sql: str, timeout_ms: int, max_rows: int
-) -> tuple[list[str], list[tuple[Any, ...]]]:
-    # A connection of its own, opened read-only: nothing it runs can write.
-    location = Path(engine.url.database or "").resolve().as_uri()
-    connection = sqlite3.connect(f"{location}?mode=ro", uri=True, timeout=5)
-    deadline = time.monotonic() + timeout_ms / 1000
-    connection.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
-    try:
-        cursor = connection.execute(sql)
-        columns = [d[0] for d in cursor.description or []]
-        rows = [tuple(r) for r in cursor.fetchmany(max_rows + 1)]
-        return columns, rows
-    except sqlite3.OperationalError as exc:
-        if "interrupted" in str(exc):
-            raise _TimedOut from None
-        raise
-    finally:
-        connection.close()
-
-
-def _fields(columns: list[str], rows: list[tuple[Any, ...]]) -> list[dict[str, str]]:
-    out = []
-    for position, name in enumerate(columns):
-        sample = next((row[position] for row in rows if row[position] is not None), None)
-        out.append({"id": name, "type": _kind(sample)})
-    return out
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "float8"
-    return "numeric" if type(value).__name__ == "Decimal" else "text"
