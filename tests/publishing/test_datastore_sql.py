@@ -512,3 +512,52 @@ def test_the_reader_url() -> None:
     for bad in ("portal", "Robert'); DROP", ""):
         with pytest.raises(ValueError, match="DataStore SQL role"):
             sql_postgres.check_role_name(bad, portal_url=portal)
+
+
+# --- the parser: scopes, parse errors, IN a table (findings 1 and 5) ----------------------
+
+
+def test_ctes_nest_as_sql_scopes_them(world: World) -> None:
+    scoped = world.sql(
+        f'WITH t AS (SELECT "人口" FROM "{world.public}"), u AS (SELECT * FROM t) '
+        'SELECT max("人口") AS m FROM (WITH v AS (SELECT * FROM u) SELECT * FROM v) s'
+    ).result
+    assert scoped["records"] == [{"m": 49}]
+
+
+TOKENIZER_ERRORS = [
+    'SELECT \'x FROM "{pub}"',
+    'SELECT 1 /* x FROM "{pub}"',
+    "SELECT x'zz' FROM \"{pub}\"",
+    'SELECT "unterminated FROM "{pub}',
+    "SELECT " + "(" * 5000 + "1" + ")" * 5000 + ' FROM "{pub}"',
+    "SELECT " + "NOT " * 3000 + ' 1 FROM "{pub}"',
+    'SELECT $$x FROM "{pub}"',
+]
+
+
+@pytest.mark.parametrize("template", TOKENIZER_ERRORS, ids=range(len(TOKENIZER_ERRORS)))
+def test_statements_that_do_not_parse_are_validation_errors(world: World, template: str) -> None:
+    answer = world.sql(world.fill(template))
+    assert answer.status == 409, answer.body
+    assert answer.error["__type"] == "Validation Error"
+    assert answer.error["sql"]
+
+
+def test_in_a_table_name_is_refused(world: World) -> None:
+    answer = world.sql(f"SELECT count(*) FROM \"{world.public}\" WHERE '0005' IN alembic_version")
+    assert answer.status == 409, answer.body
+    assert answer.error["sql"] == ["IN takes a list of values or a subquery"]
+
+
+def test_case_folding_follows_the_database(world: World) -> None:
+    """PostgreSQL keeps "PORTAL_USER" and portal_user apart (so portal_user is the table,
+    refused); SQLite does not (so it is the CTE, harmless)."""
+    answer = world.sql(
+        f'WITH "PORTAL_USER" AS (SELECT 1 AS x FROM "{world.public}") SELECT * FROM portal_user'
+    )
+    assert world.leaks(answer) == []
+    if world.site.backend == "postgresql":
+        assert answer.status == 404, answer.body
+    else:
+        assert answer.result["records"] == [{"x": 1}] * 50
