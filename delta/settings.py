@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     datastore_sql_max_value_bytes: int = 1 * MiB  # SQLite: longest string or blob
     datastore_sql_work_mem_kb: int = 16 * 1024  # PostgreSQL: per sort or hash
     datastore_sql_temp_file_limit_kb: int = 1024 * 1024  # PostgreSQL: spill to disk
+    datastore_max_sort_keys: int = 20
+    datastore_max_filter_values: int = 10_000
 
     @model_validator(mode="after")
     def _refuse_demo_secret(self) -> Settings:

@@ -561,3 +561,26 @@ def test_case_folding_follows_the_database(world: World) -> None:
         assert answer.status == 404, answer.body
     else:
         assert answer.result["records"] == [{"x": 1}] * 50
+
+
+# --- datastore_search: limits on sort keys and filter values (finding 5) ------------------
+
+
+@pytest.mark.parametrize("keys", [10_000, 100_000])
+def test_too_many_sort_keys_are_refused_cheaply(world: World, keys: int) -> None:
+    started = time.monotonic()
+    answer = world.site.post(
+        "datastore_search", {"resource_id": world.public, "sort": ",".join(["城市"] * keys)}
+    )
+    assert answer.status == 409, str(answer.body)[:300]
+    assert answer.error["sort"] == ["Sort by at most 20 fields"]
+    assert time.monotonic() - started < 2
+
+
+def test_too_many_filter_values_are_refused(world: World) -> None:
+    values = [str(n) for n in range(100_000)]
+    answer = world.site.post(
+        "datastore_search", {"resource_id": world.public, "filters": {"城市": values}}
+    )
+    assert answer.status == 409, str(answer.body)[:300]
+    assert answer.error["filters"] == ["Filter by at most 10000 values in all"]

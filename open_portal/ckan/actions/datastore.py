@@ -160,6 +160,8 @@ def datastore_search(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]
         fields,
         default_limit=settings.datastore_default_limit,
         max_limit=settings.datastore_max_limit,
+        max_sort_keys=settings.datastore_max_sort_keys,
+        max_filter_values=settings.datastore_max_filter_values,
     )
     found = datastore_search_query.run(
         ctx.session.connection(), tables.table_of(entry), spec, fields
