@@ -584,3 +584,112 @@ def test_too_many_filter_values_are_refused(world: World) -> None:
     )
     assert answer.status == 409, str(answer.body)[:300]
     assert answer.error["filters"] == ["Filter by at most 10000 values in all"]
+
+
+# --- smuggling: variants an attacker would try next -----------------------------------------
+
+# Each must be refused (403/404/409) and show nothing of what it reached for.
+SMUGGLING = [
+    # CTE scoping
+    'WITH x AS (SELECT 1 AS a FROM "{pub}"), portal_user AS (SELECT email FROM portal_user) '
+    "SELECT * FROM portal_user",
+    'WITH a AS (SELECT email FROM portal_user), portal_user AS (SELECT 1 AS x FROM "{pub}") '
+    "SELECT * FROM a",
+    'SELECT * FROM (WITH portal_user AS (SELECT 1 AS x FROM "{pub}") SELECT x FROM portal_user)'
+    " s, portal_user",
+    'WITH API_TO\u212aEN AS (SELECT 1 AS x FROM "{pub}") SELECT * FROM "{pub}", api_token',
+    "WITH RECURSIVE portal_user(email) AS (SELECT email FROM portal_user UNION ALL "
+    'SELECT email FROM portal_user) SELECT * FROM "{pub}", portal_user',
+    'WITH RECURSIVE a AS (SELECT email FROM portal_user) SELECT * FROM "{pub}", a',
+    'WITH "{pub}" AS (SELECT * FROM "{privtab}") SELECT * FROM "{pub}"',
+    # subqueries
+    'SELECT (SELECT email FROM portal_user LIMIT 1) AS e FROM "{pub}"',
+    "SELECT * FROM \"{pub}\" WHERE EXISTS (SELECT 1 FROM api_token WHERE token_hash LIKE 'a%')",
+    'SELECT * FROM "{pub}" WHERE "城市" IN (SELECT email FROM portal_user)',
+    # set operations
+    'SELECT "城市" FROM "{pub}" UNION SELECT email FROM portal_user',
+    'SELECT "城市" FROM "{pub}" EXCEPT SELECT password_hash FROM portal_user',
+    # functions
+    "SELECT pg_read_file('/etc/passwd') FROM \"{pub}\"",
+    "SELECT query_to_xml('select * from portal_user', true, true, '') FROM \"{pub}\"",
+    "SELECT current_setting('data_directory') FROM \"{pub}\"",
+    "SELECT set_config('role', 'postgres', false) FROM \"{pub}\"",
+    "SELECT load_extension('/tmp/evil') FROM \"{pub}\"",
+    'SELECT pg_catalog.pg_sleep(1) FROM "{pub}"',
+    'SELECT "pg_read_file"(\'/etc/passwd\') FROM "{pub}"',
+    'SELECT lo_get(1) FROM "{pub}"',
+    "SELECT dblink('dbname=postgres', 'select 1') FROM \"{pub}\"",
+    'SELECT sqlite_version(), randomblob(10) FROM "{pub}"',
+    # casts
+    "SELECT CAST('portal_user' AS regclass) FROM \"{pub}\"",
+    "SELECT '16384'::oid FROM \"{pub}\"",
+    # comments and stacking
+    'SELECT email FROM portal_user /* FROM "{pub}" */',
+    'SELECT * FROM "{pub}"; SELECT * FROM portal_user',
+    'SELECT * FROM "{pub}" /* ; */ ; DROP TABLE "{pub}"',
+    # quoting
+    'SELECT * FROM "portal_user"',
+    'SELECT * FROM "{pub}"" UNION SELECT email FROM portal_user --"',
+    "SELECT E'\\'', email FROM portal_user",
+    "SELECT $q$ $q$, email FROM portal_user",
+    'SELECT * FROM U&"portal\\005fuser"',
+    # unicode
+    "SELECT * FROM \uff50\uff4f\uff52\uff54\uff41\uff4c_user",
+    'SELECT * FROM "portal_user\u200b"',
+    # identifiers, schemas and catalogs
+    "SELECT * FROM public.portal_user",
+    "SELECT * FROM main.portal_user",
+    "SELECT * FROM pg_catalog.pg_authid",
+    "SELECT * FROM information_schema.tables",
+    "SELECT * FROM sqlite_master",
+    "SELECT * FROM PORTAL_USER",
+    'SELECT public.portal_user.email FROM "{pub}"',
+    # lateral joins, VALUES, table functions
+    'SELECT * FROM "{pub}", LATERAL (SELECT email FROM portal_user) x',
+    'SELECT * FROM (VALUES (1)) v(a), "{pub}" WHERE a IN (SELECT 1 FROM api_token)',
+    'SELECT * FROM generate_series(1, 3), "{pub}"',
+    "SELECT * FROM pragma_table_info('portal_user'), \"{pub}\"",
+    "SELECT * FROM json_each('[1]'), \"{pub}\"",
+    "SELECT * FROM ROWS FROM (pg_ls_dir('.')), \"{pub}\"",
+    # writes, COPY and other statements
+    "COPY portal_user TO STDOUT",
+    'SELECT * INTO stolen FROM "{pub}"',
+    'WITH d AS (DELETE FROM "{pub}" RETURNING *) SELECT * FROM d',
+    'SELECT * FROM "{pub}" FOR UPDATE',
+    "TABLE portal_user",
+    "EXPLAIN SELECT * FROM portal_user",
+    "SET ROLE postgres",
+    "ATTACH DATABASE '/tmp/x.db' AS x",
+    # private data
+    'SELECT * FROM "{priv}"',
+    'SELECT * FROM "{privtab}"',
+    'SELECT * FROM "{pub}" WHERE EXISTS (SELECT 1 FROM "{priv}")',
+]
+# Accepted as written, but harmless: the comment is dropped before the statement runs.
+HARMLESS = [
+    'SELECT 1 AS one -- */ FROM portal_user\nFROM "{pub}"',
+    '/*! SELECT email FROM portal_user */ SELECT 1 AS one FROM "{pub}"',
+    "SELECT 'x'' UNION SELECT email FROM portal_user --' AS s FROM \"{pub}\"",
+]
+
+
+@pytest.mark.parametrize("template", SMUGGLING, ids=range(len(SMUGGLING)))
+def test_smuggling_is_refused(world: World, template: str) -> None:
+    answer = world.sql(world.fill(template), "sql-outsider")
+    assert answer.status in REFUSED, answer.body
+    assert answer.body["success"] is False
+    assert world.leaks(answer) == []
+
+
+@pytest.mark.parametrize("template", HARMLESS, ids=range(len(HARMLESS)))
+def test_comments_and_quotes_stay_inert(world: World, template: str) -> None:
+    answer = world.sql(world.fill(template))
+    assert answer.ok, answer.body
+    assert world.leaks(answer) == []
+    assert len(answer.result["records"]) == 50
+
+
+def test_smuggling_changed_nothing(world: World) -> None:
+    count = world.site.post("datastore_info", {"id": world.public}).result["meta"]["count"]
+    assert count == 50
+    assert world.scalar("SELECT count(*) FROM portal_user") == 3
