@@ -72,7 +72,7 @@ class Settings(BaseSettings):
     datastore_sql_role: str = "delta_datastore_sql"
     datastore_sql_database_url: str | None = None
     datastore_sql_max_result_bytes: int = 32 * MiB
-    datastore_sql_max_value_bytes: int = 1 * MiB  # SQLite: longest string or blob
+    datastore_sql_max_value_bytes: int = 128 * 1024  # SQLite: longest string, blob or row
     datastore_sql_work_mem_kb: int = 16 * 1024  # PostgreSQL: per sort or hash
     datastore_sql_temp_file_limit_kb: int = 1024 * 1024  # PostgreSQL: spill to disk
     datastore_max_sort_keys: int = 20

@@ -7,8 +7,10 @@ nothing and is granted SELECT on each DataStore table as the table is
 created (DROP TABLE takes the grant with it). Every statement runs in a READ
 ONLY transaction with ``statement_timeout``, ``lock_timeout`` and ``work_mem``
 set, through the extended protocol (one statement, no ``;`` stacking), and
-wrapped so the server stops once the result would exceed the byte cap
-(``datastore_sql_result_fits``, migration 0005) or the row cap.
+wrapped so the server stops once the rows so far exceed the byte cap
+(``datastore_sql_result_fits``, migration 0005) -- before the row that
+crosses it reaches the portal -- or the row cap. Rows are read through a
+server-side cursor, a batch at a time, and counted again as they arrive.
 
 The role may read every DataStore table; which of them this caller may read
 is the parser's decision -- and PostgreSQL's plan of the statement confirms
@@ -128,10 +130,10 @@ class PostgresRunner:
                 # prepare=True: the extended protocol, which takes exactly one statement.
                 cursor.execute(f"EXPLAIN (FORMAT JSON, VERBOSE) {statement}", prepare=True)
                 _check_plan(cursor.fetchone(), tables)
-                cursor.execute(statement, prepare=True)
-                columns = [d.name for d in cursor.description or []][:-1]
-                rows = collect_rows(lambda n: [r[:-1] for r in cursor.fetchmany(n)], limits)
-                return columns, rows
+            with connection.cursor(name="datastore_sql") as rows:
+                rows.execute(statement)  # DECLARE ... CURSOR FOR: the extended protocol too
+                columns = [d.name for d in rows.description or []]
+                return columns, collect_rows(rows.fetchmany, limits)
         except (psycopg.errors.QueryCanceled, psycopg.errors.LockNotAvailable):
             raise TimedOut from None
         except psycopg.Error as exc:
@@ -154,16 +156,15 @@ def _check_plan(row: Any, tables: frozenset[str]) -> None:
 
 
 def wrap(sql: str, limits: SqlLimits) -> str:
-    """``sql`` with a running total of its rows' sizes checked server-side, and the row cap.
+    """``sql`` with its rows' sizes added up and checked server-side, and the row cap.
 
     ``sql`` is the checked statement and runs as the restricted role anyway.
     """
+    cap = int(limits.max_result_bytes)
     return (
-        "SELECT w.* FROM (SELECT q.*, sum(pg_catalog.pg_column_size(q.*)) "  # noqa: S608
-        "OVER (ROWS UNBOUNDED PRECEDING) AS __delta_result_bytes "
-        f"FROM (\n{sql}\n) AS q) AS w "
-        "WHERE public.datastore_sql_result_fits(w.__delta_result_bytes, "
-        f"{int(limits.max_result_bytes)}) LIMIT {int(limits.max_rows) + 1}"
+        f"SELECT q.* FROM (\n{sql}\n) AS q "  # noqa: S608
+        f"WHERE public.datastore_sql_result_fits(pg_catalog.pg_column_size(q.*), {cap}) "
+        f"LIMIT {int(limits.max_rows) + 1}"
     )
 
 

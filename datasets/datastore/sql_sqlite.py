@@ -6,8 +6,11 @@ it allows reading the DataStore tables the statement was checked against
 (and nothing else: not sqlite_master, not the portal's tables, not
 table-valued functions, no PRAGMA, no ATTACH) and calling the functions on
 the allow-list below. ``setlimit`` bounds one string or blob (so no single
-function call can build gigabytes, which the deadline could not interrupt),
-and a progress handler enforces the deadline between virtual-machine steps.
+function call can build gigabytes, which the deadline could not interrupt)
+and the columns of a row, so one row holds at most MAX_COLUMNS values of
+that size; text is counted against the result cap as each value is turned
+into a Python string (a row is not built whole first); a progress handler
+enforces the deadline between virtual-machine steps.
 """
 
 from __future__ import annotations
@@ -17,9 +20,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from datasets.datastore.sql_exec import Refused, Rows, SqlLimits, TimedOut, collect_rows
+from datasets.datastore.sql_exec import (
+    Refused,
+    Rows,
+    SqlLimits,
+    TimedOut,
+    TooLarge,
+    collect_rows,
+)
 
 PROGRESS_STEPS = 1000  # virtual-machine instructions between deadline checks
+MAX_COLUMNS = 600  # a DataStore table has at most 502 (tables.MAX_FIELDS + _id, _full_text)
 
 # SQLite's names of the functions the parser's allow-list can produce (and LIKE, GLOB).
 FUNCTIONS = frozenset(
@@ -38,7 +49,7 @@ def _limits(limits: SqlLimits) -> dict[int, int]:
     return {
         sqlite3.SQLITE_LIMIT_LENGTH: limits.max_value_bytes,
         sqlite3.SQLITE_LIMIT_SQL_LENGTH: 200_000,
-        sqlite3.SQLITE_LIMIT_COLUMN: 1000,
+        sqlite3.SQLITE_LIMIT_COLUMN: MAX_COLUMNS,
         sqlite3.SQLITE_LIMIT_EXPR_DEPTH: 500,
         sqlite3.SQLITE_LIMIT_COMPOUND_SELECT: 100,
         sqlite3.SQLITE_LIMIT_FUNCTION_ARG: 100,
@@ -75,6 +86,19 @@ def authorizer(tables: frozenset[str], schema: frozenset[str]) -> Any:
     return decide
 
 
+class _TextBudget:
+    """Decodes text values, raising TooLarge once they add up to more than the cap."""
+
+    def __init__(self, cap: int) -> None:
+        self.left = cap
+
+    def __call__(self, data: bytes) -> str:
+        self.left -= len(data)
+        if self.left < 0:
+            raise TooLarge
+        return data.decode("utf-8", "replace")
+
+
 class SqliteRunner:
     def __init__(self, database: Path) -> None:
         self.location = database.resolve().as_uri()
@@ -92,6 +116,7 @@ class SqliteRunner:
         connection.set_authorizer(authorizer(tables, _CATALOG | {name for (name,) in names}))
         deadline = time.monotonic() + limits.timeout_ms / 1000
         connection.set_progress_handler(lambda: int(time.monotonic() > deadline), PROGRESS_STEPS)
+        connection.text_factory = _TextBudget(limits.max_result_bytes)
         return connection
 
     def fetch(self, sql: str, tables: frozenset[str], limits: SqlLimits) -> tuple[list[str], Rows]:
@@ -100,13 +125,13 @@ class SqliteRunner:
             cursor = connection.execute(sql)
             columns = [d[0] for d in cursor.description or []]
             return columns, collect_rows(cursor.fetchmany, limits)
-        except sqlite3.OperationalError as exc:
+        except (sqlite3.Error, sqlite3.Warning) as exc:
             if str(exc) == "interrupted":
                 raise TimedOut from None
             if str(exc) == "string or blob too big":
-                raise Refused(f"a value is longer than {limits.max_value_bytes} bytes") from None
-            raise Refused(str(exc)) from None
-        except (sqlite3.Error, sqlite3.Warning) as exc:
+                raise Refused(
+                    f"a value or a row is longer than {limits.max_value_bytes} bytes"
+                ) from None
             raise Refused(str(exc)) from None
         finally:
             connection.close()

@@ -212,6 +212,36 @@ def test_results_are_capped(world: World) -> None:
     assert len(fits.result["records"]) == 50
 
 
+def test_a_row_of_many_big_values_stops_at_the_cap(world: World) -> None:
+    """One value repeated: cheap for the database (SQLite copies it shallowly), so the cap
+    must hold while the row becomes Python strings, not after."""
+    builder = "printf('%.*c', 60000, 'x')"
+    if world.site.backend == "postgresql":
+        builder = "format('%60000s', 'x')"
+    columns = ", ".join(["v"] * 500)
+    answer = world.sql(
+        f'WITH b AS (SELECT {builder} AS v) SELECT {columns} FROM b, "{world.public}"'
+    )
+    assert answer.status == 409, str(answer.body)[:300]
+    assert "larger than" in answer.error["sql"][0]
+
+
+def test_cells_past_the_value_limit_are_refused_on_sqlite(world: World) -> None:
+    rid = _new_resource(world.site, "sql-wide-cell")
+    big = {"a": "长" * 30_000}  # 90,000 bytes of UTF-8: past the 64 KiB limit
+    assert world.site.post(
+        "datastore_create", {"resource_id": rid, "records": [big]}, "sql-editor"
+    ).ok
+    answer = world.sql(f'SELECT length(a) AS n FROM "{rid}"')
+    if world.site.backend == "postgresql":
+        assert answer.result["records"] == [{"n": 30_000}]
+    else:
+        assert answer.status == 409, answer.body
+        assert answer.error["sql"] == [
+            f"The database refused the query: a value or a row is longer than {64 * KiB} bytes"
+        ]
+
+
 def test_the_deadline_holds_inside_the_database(world: World) -> None:
     started = time.monotonic()
     answer = world.sql(

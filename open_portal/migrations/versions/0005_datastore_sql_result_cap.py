@@ -1,9 +1,10 @@
 """datastore_search_sql result cap (PostgreSQL)
 
-A function the wrapper around user SQL calls with the running total of the
-result's size: it stops the statement, server-side, once the result would
-exceed the cap -- before a row too large ever reaches the portal. Nothing on
-SQLite, where the portal counts the rows as it reads them.
+A function the wrapper around user SQL calls with the size of each row: it
+keeps the running total (a setting local to the transaction) and stops the
+statement, server-side, once the result would exceed the cap -- before the
+row that crosses it ever reaches the portal. Nothing on SQLite, where the
+portal counts the rows as it reads them.
 
 Revision ID: 0005
 Revises: 0003
@@ -24,10 +25,14 @@ depends_on: str | Sequence[str] | None = None
 _FUNCTION = """
 CREATE OR REPLACE FUNCTION public.datastore_sql_result_fits(size bigint, cap bigint)
 RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+    total bigint := size + coalesce(
+        nullif(current_setting('delta.datastore_sql_bytes', true), ''), '0')::bigint;
 BEGIN
-    IF size > cap THEN
+    IF size > cap OR total > cap THEN
         RAISE EXCEPTION 'the result is larger than % bytes', cap USING ERRCODE = 'DS001';
     END IF;
+    PERFORM set_config('delta.datastore_sql_bytes', total::text, true);
     RETURN true;
 END
 $$
