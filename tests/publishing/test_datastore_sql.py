@@ -213,12 +213,12 @@ def test_results_are_capped(world: World) -> None:
 
 
 def test_a_row_of_many_big_values_stops_at_the_cap(world: World) -> None:
-    """One value repeated: cheap for the database (SQLite copies it shallowly), so the cap
-    must hold while the row becomes Python strings, not after."""
+    """One value repeated: a short statement, a wide row (100 x 60 KB, past the 256 KiB
+    cap); the cap must hold while the row becomes Python strings, not after."""
     builder = "printf('%.*c', 60000, 'x')"
     if world.site.backend == "postgresql":
         builder = "format('%60000s', 'x')"
-    columns = ", ".join(["v"] * 500)
+    columns = ", ".join(["v"] * 100)
     answer = world.sql(
         f'WITH b AS (SELECT {builder} AS v) SELECT {columns} FROM b, "{world.public}"'
     )
