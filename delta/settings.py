@@ -76,6 +76,19 @@ class Settings(BaseSettings):
     # Seed the demo residents and companies on a node's first start (never in production).
     node_demo_accounts: bool = True
 
+    # DataStore SQL and search (issue 10; docs/publishing.md). User SQL runs on a
+    # connection of its own: on PostgreSQL as a login role that may only SELECT from
+    # DataStore tables (unset URL: the portal's URL with that role as user, no password,
+    # which suits a trust-auth local server), on SQLite behind an authorizer.
+    datastore_sql_role: str = "delta_datastore_sql"
+    datastore_sql_database_url: str | None = None
+    datastore_sql_max_result_bytes: int = 32 * MiB
+    datastore_sql_max_value_bytes: int = 128 * 1024  # SQLite: longest string, blob or row
+    datastore_sql_work_mem_kb: int = 16 * 1024  # PostgreSQL: per sort or hash
+    datastore_sql_temp_file_limit_kb: int = 1024 * 1024  # PostgreSQL: spill to disk
+    datastore_max_sort_keys: int = 20
+    datastore_max_filter_values: int = 10_000
+
     @model_validator(mode="after")
     def _refuse_demo_secret(self) -> Settings:
         if self.env != "development" and self.secret_key.get_secret_value() == DEMO_SECRET_KEY:
