@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -96,3 +97,31 @@ class Settings(BaseSettings):
 def load_settings(**overrides: object) -> Settings:
     """Settings from the environment, with explicit overrides (used by tests and the CLI)."""
     return Settings(**overrides)  # type: ignore[arg-type]
+
+
+# The new user's path (issue 10): links follow the address a server listens on
+# when DELTA_SITE_URL is unset. Settings.site_url stays the one place that knows
+# the site URL; serving commands fill it in before anything reads it.
+SITE_URL_VARIABLE = "DELTA_SITE_URL"
+_WILDCARD_HOSTS = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}  # noqa: S104
+
+
+def site_url_for(host: str, port: int) -> str:
+    """The base URL of a server listening on ``host:port`` (a wildcard means this machine)."""
+    host = _WILDCARD_HOSTS.get(host, host)
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def serve_site_url(host: str, port: int) -> str:
+    """DELTA_SITE_URL if given; otherwise the listening address, exported to the
+    environment so this process and the server's workers (which read settings
+    afresh) all print links to where the server really is."""
+    given = os.environ.get(SITE_URL_VARIABLE, "").strip()
+    if given:
+        return given
+    os.environ[SITE_URL_VARIABLE] = url = site_url_for(host, port)
+    return url
+
+
+def is_wildcard_host(host: str) -> bool:
+    return host in _WILDCARD_HOSTS

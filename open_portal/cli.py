@@ -7,6 +7,7 @@ and problems go to stderr, and failures exit non-zero.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import sys
 from typing import Annotated
@@ -15,7 +16,7 @@ import typer
 
 from delta import migrations
 from delta.errors import DomainError, ValidationFailed
-from delta.settings import load_settings
+from delta.settings import SITE_URL_VARIABLE, is_wildcard_host, load_settings, serve_site_url
 
 db_app = typer.Typer(help="The portal database.", no_args_is_help=True)
 user_app = typer.Typer(help="Portal users.", no_args_is_help=True)
@@ -167,6 +168,7 @@ def demo_serve(
             f" {base_port} and the nodes {base_port + 1}..{base_port + 4}:"
             " stop what holds it or choose another --base-port"
         )
+    site_url = _site_url(host, base_port)
     portal = _portal()
     try:
         _, first_start = demo.ensure_admin(
@@ -192,7 +194,7 @@ def demo_serve(
         except (RuntimeError, TimeoutError) as exc:
             raise _fail(f"region nodes: {exc}") from None
         nodes.keep_registry_fresh(settings)
-        url = f"http://{host}:{base_port}"
+        url = site_url.rstrip("/")
         typer.echo(f"Portal:          {url}/")
         typer.echo(f"CKAN Action API: {url}/api/3/action/package_search")
         typer.echo(f"Demo admin:      {demo.DEMO_ADMIN} (password {demo.DEMO_ADMIN_PASSWORD})")
@@ -225,10 +227,24 @@ def serve(
     workers: Annotated[int, typer.Option("--workers", min=1)] = 1,
 ) -> None:
     """Serve the portal (migrating the database first)."""
+    _site_url(host, port)
     settings = load_settings()
     settings.ensure_home()
     migrations.upgrade(settings.portal_database_url, package="open_portal")
     _run_portal(host, port, workers=workers)
+
+
+def _site_url(host: str, port: int) -> str:
+    """Where links point: DELTA_SITE_URL, or else the address we listen on."""
+    derived = not os.environ.get(SITE_URL_VARIABLE, "").strip()
+    url = serve_site_url(host, port)
+    if derived and is_wildcard_host(host):
+        typer.echo(
+            f"note: DELTA_SITE_URL is not set, so links point at {url}; set it to the"
+            " address users reach this server on",
+            err=True,
+        )
+    return url
 
 
 def _run_portal(host: str, port: int, *, workers: int = 1) -> None:

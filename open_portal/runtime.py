@@ -46,7 +46,7 @@ class Portal:
         track_catalog_changes(sessions)
         search = open_backend(settings.search_url, index_path=home / "search" / "catalog.db")
         storage = LocalStorage(home / "storage")
-        indexer = CatalogIndexer(search, site_url=settings.site_url)
+        indexer = CatalogIndexer(search)
         pipeline = Pipeline(
             engine=engine,
             sessions=sessions,

@@ -1,0 +1,136 @@
+"""What a new user does first, with real processes on free ports and a fresh DELTA_HOME.
+
+`delta demo serve --base-port B` (what `make run` runs, on other ports) is started
+once for the module: its first start loads the samples and prints the URLs and a
+token. Every link it then prints must point at B -- not at the default 8000 --
+and a plain `delta serve --port P` on the same data must print P.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.processes import BIN, base_env, free_base_port, free_port, wait_until_up
+
+pytestmark = pytest.mark.slow
+
+SAMPLES = Path(__file__).resolve().parents[2] / "datasets" / "samples"
+OWN_URL = re.compile(r"https?://[^\s\"'<>]+")
+
+
+@dataclass
+class Demo:
+    home: Path
+    env: dict[str, str]
+    url: str
+    token: str
+    output: str
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    if not (SAMPLES / "organizations.json").exists():
+        pytest.skip("sample catalog not generated")
+    home = tmp_path_factory.mktemp("new-user") / "home"
+    env = base_env(home, DELTA_ENV="development")
+    base = free_base_port()
+    log = home.parent / "demo.log"
+    process = subprocess.Popen(
+        [str(BIN / "delta"), "demo", "serve", "--base-port", str(base)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=log.open("wb"),
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        lines: list[str] = []
+        deadline = time.monotonic() + 240
+        while not any(line.startswith("Demo accounts") for line in lines):
+            line = process.stdout.readline()
+            assert line and time.monotonic() < deadline, log.read_text()[-3000:]
+            lines.append(line)
+        output = "".join(lines)
+        token = re.search(r"API token:\s+(\S+)", output)
+        assert token, output
+        url = f"http://127.0.0.1:{base}"
+        wait_until_up(f"{url}/api/3/action/site_read", process)  # type: ignore[arg-type]
+        yield Demo(home=home, env=env, url=url, token=token.group(1), output=output)
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def own_links(text: str) -> list[str]:
+    """The portal's own absolute links in a page or JSON answer."""
+    return [u for u in OWN_URL.findall(text) if "127.0.0.1" in u or "localhost" in u]
+
+
+def all_under(links: list[str], base: str) -> bool:
+    return bool(links) and all(link == base or link.startswith(base + "/") for link in links)
+
+
+def test_demo_serve_prints_its_urls_and_a_working_token(demo: Demo) -> None:
+    assert f"Portal:          {demo.url}/" in demo.output
+    assert f"CKAN Action API: {demo.url}/api/3/action/package_search" in demo.output
+    api = f"{demo.url}/api/3/action/"
+    shown = httpx.post(
+        api + "user_show", json={"id": "admin"}, headers={"Authorization": demo.token}
+    )
+    assert shown.json()["result"]["sysadmin"] is True
+    assert len(httpx.get(api + "package_list").json()["result"]) >= 30
+
+
+def test_every_link_follows_the_base_port(demo: Demo) -> None:
+    api = f"{demo.url}/api/3/action/"
+    page = httpx.get(f"{demo.url}/").text
+    assert f'action="{demo.url}/api/3/action/package_search"' in page
+    found = httpx.get(api + "package_search", params={"rows": 50}).text
+    shown = httpx.get(api + "package_show", params={"id": "no-such-dataset"}).json()
+    status = httpx.get(api + "status_show").json()["result"]
+    for text in (page, found):
+        assert all_under(own_links(text), demo.url), own_links(text)
+    assert shown["help"] == f"{demo.url}/api/3/action/help_show?name=package_show"
+    assert status["site_url"] == demo.url
+
+
+def test_a_printed_download_url_downloads(demo: Demo) -> None:
+    found = httpx.get(f"{demo.url}/api/3/action/package_search", params={"rows": 1}).json()
+    resource = found["result"]["results"][0]["resources"][0]
+    answer = httpx.get(resource["url"], follow_redirects=False)
+    assert answer.status_code == 200 and answer.content
+
+
+def test_delta_serve_without_site_url_links_to_its_own_port(demo: Demo) -> None:
+    """The same data (loaded and indexed under the demo's port) served on another port."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = demo.home.parent / "serve.log"
+    process = subprocess.Popen(
+        [str(BIN / "delta"), "serve", "--port", str(port)],
+        env={**demo.env, "DELTA_INGEST_WORKER": "false"},
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("wb"),
+    )
+    try:
+        wait_until_up(f"{url}/api/3/action/site_read", process)  # type: ignore[arg-type]
+        found = httpx.get(f"{url}/api/3/action/package_search", params={"rows": 50}).text
+        assert all_under(own_links(found), url), own_links(found)
+        assert f'action="{url}/api/3/action/package_search"' in httpx.get(f"{url}/").text
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
