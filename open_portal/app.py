@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from delta import __version__
+from delta.api_docs import OPENAPI_URL, install_api_docs
 from delta.assets import router as vendor_router
 from delta.http import install_error_handlers
 from delta.logging import configure_logging
@@ -44,9 +45,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Delta Open Data Portal",
         version=__version__,
         lifespan=lifespan,
-        docs_url="/api/docs",
-        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=OPENAPI_URL,
     )
+    install_api_docs(app)
     app.state.portal = portal
     install_error_handlers(app)
     app.include_router(ckan_router)

@@ -9,6 +9,7 @@ and a plain `delta serve --port P` on the same data must print P.
 from __future__ import annotations
 
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -134,3 +135,41 @@ def test_delta_serve_without_site_url_links_to_its_own_port(demo: Demo) -> None:
         process.terminate()
         process.wait(timeout=30)
 
+
+@pytest.mark.browser
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium missing")
+def test_api_docs_render_offline_in_a_browser(demo: Demo) -> None:
+    """Swagger UI and ReDoc of the portal and of a node draw the API with every other
+    origin unreachable, and ask nothing of one."""
+    from playwright.sync_api import Route, sync_playwright
+
+    node = demo.url.rsplit(":", 1)[0] + f":{int(demo.url.rsplit(':', 1)[1]) + 2}"
+    ours = (demo.url + "/", node + "/")
+    elsewhere: list[str] = []
+
+    def only_ours(route: Route) -> None:
+        if route.request.url.startswith(ours):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=shutil.which("chromium"), args=["--no-sandbox"]
+        )
+        try:
+            page = browser.new_page()
+            page.route("**/*", only_ours)
+            for site, title in ((demo.url, "Delta Open Data Portal"), (node, "320000")):
+                page.goto(f"{site}/docs")
+                assert page.url == f"{site}/api/docs"
+                page.wait_for_selector(".swagger-ui .info .title", timeout=20_000)
+                assert title in page.inner_text(".swagger-ui .info .title")
+                assert page.locator(".swagger-ui .opblock").count() >= 1
+                page.goto(f"{site}/api/redoc")
+                page.wait_for_selector(".api-content h1", timeout=20_000)
+                assert title in page.inner_text(".api-content h1")
+        finally:
+            browser.close()
+    assert elsewhere == []
