@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -66,6 +67,29 @@ class Settings(BaseSettings):
     # Seed the demo residents and companies on a node's first start (never in production).
     node_demo_accounts: bool = True
 
+    # CORS on the portal's API (the new user's path, docs/ckan-api.md): pages of other
+    # sites may call read actions anonymously; "*" is every site, "" none. Write actions
+    # and requests carrying a user's token only from the sites listed in cors_write_origins.
+    cors_origins: str = "*"
+    cors_write_origins: str = ""
+
+    @model_validator(mode="after")
+    def _check_cors_origins(self) -> Settings:
+        _ = self.cors_read_origin_set, self.cors_write_origin_set
+        return self
+
+    @property
+    def cors_read_origin_set(self) -> frozenset[str] | None:
+        """None: every origin may read."""
+        return origin_list(self.cors_origins, setting="DELTA_CORS_ORIGINS", wildcard=True)
+
+    @property
+    def cors_write_origin_set(self) -> frozenset[str]:
+        found = origin_list(
+            self.cors_write_origins, setting="DELTA_CORS_WRITE_ORIGINS", wildcard=False
+        )
+        return found or frozenset()
+
     @model_validator(mode="after")
     def _refuse_demo_secret(self) -> Settings:
         if self.env != "development" and self.secret_key.get_secret_value() == DEMO_SECRET_KEY:
@@ -125,3 +149,25 @@ def serve_site_url(host: str, port: int) -> str:
 
 def is_wildcard_host(host: str) -> bool:
     return host in _WILDCARD_HOSTS
+
+
+_ORIGIN = re.compile(
+    r"^https?://[a-z0-9.\-]+(:[0-9]{1,5})?$|^https?://\[[0-9a-f:.]+\](:[0-9]{1,5})?$"
+)
+
+
+def origin_list(value: str, *, setting: str, wildcard: bool) -> frozenset[str] | None:
+    """A comma-separated CORS origin setting as a set; None means every origin ("*")."""
+    origins = {item.strip().lower().rstrip("/") for item in value.split(",") if item.strip()}
+    if "*" in origins:
+        if not wildcard:
+            raise ValueError(
+                f"{setting}: name each site ('*' is refused: these act with users' tokens)"
+            )
+        if len(origins) > 1:
+            raise ValueError(f"{setting}: '*' means every site; give it alone or list sites")
+        return None
+    bad = sorted(o for o in origins if not _ORIGIN.match(o))
+    if bad:
+        raise ValueError(f"{setting}: not an origin (scheme://host[:port]): {', '.join(bad)}")
+    return frozenset(origins)

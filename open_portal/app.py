@@ -16,6 +16,8 @@ from delta.logging import configure_logging
 from delta.settings import Settings, load_settings
 from open_portal import pages
 from open_portal.ckan.dispatcher import router as ckan_router
+from open_portal.ckan.registry import is_read_action
+from open_portal.cors import ApiCors
 from open_portal.datapackage import router as datapackage_router
 from open_portal.datastore_dump import router as dump_router
 from open_portal.downloads import router as downloads_router
@@ -52,6 +54,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_api_docs(app)
     app.state.portal = portal
     install_error_handlers(app)
+    app.add_middleware(
+        ApiCors,
+        read_origins=settings.cors_read_origin_set,
+        write_origins=settings.cors_write_origin_set,
+        is_read_action=is_read_action,
+    )
     app.include_router(ckan_router)
     app.include_router(downloads_router)
     app.include_router(dump_router)
