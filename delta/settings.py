@@ -78,6 +78,23 @@ class Settings(BaseSettings):
         _ = self.cors_read_origin_set, self.cors_write_origin_set
         return self
 
+    @model_validator(mode="after")
+    def _check_database_url(self) -> Settings:
+        if self.database_url:
+            from sqlalchemy.engine import make_url
+            from sqlalchemy.exc import ArgumentError
+
+            try:
+                backend = make_url(self.database_url).get_backend_name()
+            except ArgumentError:
+                backend = ""
+            if backend not in ("sqlite", "postgresql"):
+                raise ValueError(
+                    "DELTA_DATABASE_URL is not a PostgreSQL or SQLite URL "
+                    "(e.g. postgresql://user@host:5432/portal)"
+                )
+        return self
+
     @property
     def cors_read_origin_set(self) -> frozenset[str] | None:
         """None: every origin may read."""
