@@ -26,6 +26,7 @@ def test_db_upgrade_is_idempotent(env: dict[str, str]) -> None:
 
 
 def test_user_and_token_commands(env: dict[str, str]) -> None:
+    delta("db", "upgrade", env=env)  # they refuse to make a database of their own
     user_id = delta(
         "user", "create", "alice", "--email", "a@example.org", "--password", "s3cret-pass", env=env
     )

@@ -8,6 +8,7 @@ and a plain `delta serve --port P` on the same data must print P.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import signal
@@ -20,6 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.docs import DOCUMENTED_PORTAL, DOCUMENTS, ROOT, Block, code_blocks
 from tests.support.processes import BIN, base_env, free_base_port, free_port, wait_until_up
 
 pytestmark = pytest.mark.slow
@@ -134,6 +136,55 @@ def test_delta_serve_without_site_url_links_to_its_own_port(demo: Demo) -> None:
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+# Exactly as written, except that curl exits non-zero on an HTTP error (it says 0 otherwise).
+FAIL_ON_HTTP_ERRORS = 'curl() { command curl --fail-with-body --silent --show-error "$@"; }\n'
+
+
+def script(block: Block, demo: Demo) -> str:
+    return block.text.replace(DOCUMENTED_PORTAL, demo.url)
+
+
+def test_the_documented_commands_work_as_written(demo: Demo, tmp_path: Path) -> None:
+    """Every shell block of README.md and docs/*.md that calls the portal, run by bash
+    exactly as written (only the port differs) from a checkout on a fresh machine: the
+    README's block activates the virtualenv itself; the docs' blocks assume it (and
+    ``$TOKEN``) as the README sets them up."""
+    checkout = tmp_path / "checkout"  # the repository as a user sees it; outputs land here
+    checkout.mkdir()
+    for entry in ROOT.iterdir():
+        (checkout / entry.name).symlink_to(entry)
+    blocks = [b for d in DOCUMENTS for b in code_blocks(d) if b.talks_to_the_portal]
+    readme = [b for b in blocks if b.where == "README.md"]
+    assert len(readme) >= 2 and any("ckanapi dump" in b.text for b in readme)
+    fresh_path = os.pathsep.join(
+        p for p in os.environ["PATH"].split(os.pathsep) if Path(p).resolve() != BIN.resolve()
+    )
+    for block in blocks:
+        activated = BIN if block.where != "README.md" else None
+        env = {
+            **demo.env,
+            "TOKEN": demo.token,
+            "PATH": f"{activated}{os.pathsep}{fresh_path}" if activated else fresh_path,
+        }
+        done = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", FAIL_ON_HTTP_ERRORS + script(block, demo)],
+            cwd=checkout,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        shown = f"{block.where}:\n{block.text}\n--- out\n{done.stdout[-2000:]}\n--- err\n"
+        shown += done.stderr[-3000:]
+        assert done.returncode == 0, shown
+        assert "Traceback" not in done.stderr, shown
+        answers = re.findall(r'"success":\s*(true|false)', done.stdout)
+        assert "false" not in answers, shown
+    dumped = (checkout / "datasets.jsonl").read_text("utf-8").splitlines()
+    assert len(dumped) >= 30
 
 
 @pytest.mark.browser

@@ -123,3 +123,19 @@ def test_nothing_stored_names_the_host(catalogue: dict[str, Any]) -> None:
     assert any(p.name.startswith("catalog.db") for p in stored)
     for path in stored:
         assert b"first.example" not in path.read_bytes(), path
+
+
+# What each extension status_show may list must show; add a line when one lands.
+EXTENSION_EVIDENCE = {
+    "delta-datastore": ("datastore_create", "datastore_search", "datastore_search_sql"),
+    "delta-search": ("package_search",),
+}
+
+
+def test_status_show_lists_only_extensions_that_exist(second: Any) -> None:
+    from open_portal.ckan import registry
+
+    listed = second.get("/api/3/action/status_show").json()["result"]["extensions"]
+    assert set(listed) <= set(EXTENSION_EVIDENCE), f"say how to check {listed}"
+    for name in listed:
+        assert all(registry.get(action) for action in EXTENSION_EVIDENCE[name]), name
