@@ -21,6 +21,7 @@ from open_portal.cors import ApiCors
 from open_portal.datapackage import router as datapackage_router
 from open_portal.datastore_dump import router as dump_router
 from open_portal.downloads import router as downloads_router
+from open_portal.health import router as health_router
 from open_portal.runtime import Portal
 
 log = logging.getLogger(__name__)
@@ -65,5 +66,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(dump_router)
     app.include_router(datapackage_router)
     app.include_router(pages.router)
+    app.include_router(health_router)
     app.include_router(vendor_router)
     return app

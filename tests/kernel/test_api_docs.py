@@ -4,42 +4,16 @@ origin but ours (they work offline), and everything they reference loads."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from lxml import html
 
-from tests.support.inprocess_portal import portal_client, portal_settings
-
 PAGES = ("/api/docs", "/api/redoc")
 REFERENCE_ATTRIBUTES = ("src", "href", "data-openapi-url", "spec-url")
 
 
-@pytest.fixture(scope="module")
-def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    settings = portal_settings(tmp_path_factory.mktemp("api-docs-portal"))
-    with portal_client(settings) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    from interregion.app import create_node_app
-    from interregion.clock import utcnow
-    from interregion.federation.members import demo_base_urls
-    from interregion.federation.provisioning import provision
-    from tests.support.processes import free_base_port
-
-    home: Path = tmp_path_factory.mktemp("api-docs-node")
-    settings = portal_settings(home)
-    provision(home, base_urls=demo_base_urls("127.0.0.1", free_base_port()), now=utcnow())
-    with TestClient(create_node_app(settings, "320000")) as client:
-        yield client
-
-
-@pytest.fixture(params=["portal", "node"])
+@pytest.fixture(params=["portal_app", "node_app"])
 def client(request: pytest.FixtureRequest) -> TestClient:
     return request.getfixturevalue(request.param)
 
