@@ -40,23 +40,12 @@ def install_api_docs(app: FastAPI) -> None:
 
     @router.get(SWAGGER_URL)
     def swagger_ui() -> Response:
-        return HTMLResponse(
-            f"""<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>{title} - API</title>
-<link rel="icon" href="{vendor_url("favicon-32x32.png")}">
-<link rel="stylesheet" href="{vendor_url("swagger-ui.css")}">
-</head>
-<body>
-<div id="swagger-ui" data-openapi-url="{OPENAPI_URL}"></div>
-<script src="{vendor_url("swagger-ui-bundle.js")}"></script>
-<script src="{_INIT_URL}"></script>
-</body>
-</html>
-""",
-            headers={"Content-Security-Policy": POLICY},
+        return _page(
+            f"{title} - API",
+            f'<link rel="stylesheet" href="{vendor_url("swagger-ui.css")}">',
+            f'<div id="swagger-ui" data-openapi-url="{OPENAPI_URL}"></div>\n'
+            f'<script src="{vendor_url("swagger-ui-bundle.js")}"></script>\n'
+            f'<script src="{_INIT_URL}"></script>',
         )
 
     @router.get(_INIT_URL)
@@ -65,22 +54,11 @@ def install_api_docs(app: FastAPI) -> None:
 
     @router.get(REDOC_URL)
     def redoc() -> Response:
-        return HTMLResponse(
-            f"""<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} - API reference</title>
-<link rel="icon" href="{vendor_url("favicon-32x32.png")}">
-</head>
-<body>
-<redoc spec-url="{OPENAPI_URL}"></redoc>
-<script src="{vendor_url("redoc.standalone.js")}"></script>
-</body>
-</html>
-""",
-            headers={"Content-Security-Policy": POLICY},
+        return _page(
+            f"{title} - API reference",
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            f'<redoc spec-url="{OPENAPI_URL}"></redoc>\n'
+            f'<script src="{vendor_url("redoc.standalone.js")}"></script>',
         )
 
     @router.get("/docs")
@@ -92,3 +70,22 @@ def install_api_docs(app: FastAPI) -> None:
         return RedirectResponse(REDOC_URL)
 
     app.include_router(router)
+
+
+def _page(title: str, head: str, body: str) -> HTMLResponse:
+    return HTMLResponse(
+        f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{title}</title>
+<link rel="icon" href="{vendor_url("favicon-32x32.png")}">
+{head}
+</head>
+<body>
+{body}
+</body>
+</html>
+""",
+        headers={"Content-Security-Policy": POLICY},
+    )
