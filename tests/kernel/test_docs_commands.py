@@ -127,3 +127,14 @@ def test_every_documented_setting_exists() -> None:
     fields = {name.upper() for name in Settings.model_fields}
     unknown = {f"DELTA_{name}" for name in documented if name not in fields} - read_elsewhere
     assert len(documented) > 20 and unknown == set()
+
+
+def test_every_documented_benchmark_option_exists() -> None:
+    problems = []
+    for where, line in LINES:
+        for match in re.finditer(r"-m loadtests\.(\w+)((?:\s+[^`]*)?)", line):
+            source = (ROOT / "loadtests" / f"{match.group(1)}.py").read_text("utf-8")
+            for option in re.findall(r"--[a-z][a-z0-9-]*", match.group(2)):
+                if f'"{option}"' not in source:
+                    problems.append(f"{where}: loadtests.{match.group(1)} has no {option}")
+    assert problems == []
