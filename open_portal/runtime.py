@@ -52,7 +52,7 @@ class Portal:
         track_catalog_changes(sessions)
         search = open_backend(settings.search_url, index_path=home / "search" / "catalog.db")
         storage = LocalStorage(home / "storage")
-        indexer = CatalogIndexer(search, site_url=settings.site_url)
+        indexer = CatalogIndexer(search)
         datastore_sql = open_datastore_sql(settings, engine)
         pipeline = Pipeline(
             engine=engine,
