@@ -44,6 +44,7 @@ VENDOR_FILES: dict[str, VendorFile] = {
         "swagger-ui-dist", "swagger-ui-bundle.js", "text/javascript"
     ),
     "swagger-ui.css": VendorFile("swagger-ui-dist", "swagger-ui.css", "text/css"),
+    "favicon-32x32.png": VendorFile("swagger-ui-dist", "favicon-32x32.png", "image/png"),
     "redoc.standalone.js": VendorFile("redoc", "bundles/redoc.standalone.js", "text/javascript"),
     "axe.min.js": VendorFile("axe-core", "axe.min.js", "text/javascript"),
     # Web pages (open_portal/web): resumable uploads, and the map shapes (GB/T 2260

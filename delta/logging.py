@@ -42,6 +42,19 @@ class RedactIdentifiers(logging.Filter):
         return True
 
 
+class _CurrentStderr(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time (as logging's last resort does):
+    a handler bound to the stream of set-up time breaks once a tool or test swaps it."""
+
+    @property
+    def stream(self) -> object:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: object) -> None:
+        pass
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time (UTC), level, logger, request_id, message, ..."""
 
@@ -73,7 +86,7 @@ def configure_logging(level: str = "INFO", *, json_lines: bool = False) -> None:
         None,
     )
     if handler is None:
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _CurrentStderr()
         handler.addFilter(RequestIdFilter())
         handler.addFilter(RedactIdentifiers())
         root.handlers[:] = [handler]

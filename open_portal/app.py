@@ -10,12 +10,15 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from delta import __version__, observability
+from delta.api_docs import OPENAPI_URL, install_api_docs
 from delta.assets import router as vendor_router
 from delta.health import NotReady
 from delta.http import install_error_handlers
 from delta.logging import configure_logging
 from delta.settings import Settings, load_settings
 from open_portal.ckan.dispatcher import router as ckan_router
+from open_portal.ckan.registry import is_read_action
+from open_portal.cors import ApiCors
 from open_portal.datapackage import router as datapackage_router
 from open_portal.datastore_dump import router as dump_router
 from open_portal.downloads import router as downloads_router
@@ -46,11 +49,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Delta Open Data Portal",
         version=__version__,
         lifespan=lifespan,
-        docs_url="/api/docs",
-        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=OPENAPI_URL,
     )
+    install_api_docs(app)
     app.state.portal = portal
     install_error_handlers(app)
+    # First: its route capture must be the innermost middleware (delta/observability.py).
     observability.install(
         app,
         settings,
@@ -59,6 +65,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "database": lambda: _database_answers(portal),
             "search": lambda: _search_answers(portal),
         },
+    )
+    app.add_middleware(
+        ApiCors,
+        read_origins=settings.cors_read_origin_set,
+        write_origins=settings.cors_write_origin_set,
+        is_read_action=is_read_action,
     )
     app.include_router(ckan_router)
     app.include_router(downloads_router)
