@@ -8,7 +8,6 @@ Multi-process metrics, nginx and the nodes' request-ID hand-over are the scale-o
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import re
@@ -25,7 +24,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from delta import metrics, migrations, request_id
-from delta.logging import RedactIdentifiers
+from delta.logging import JsonFormatter, RedactIdentifiers
 from delta.settings import load_settings
 from open_portal.accounts import service as accounts
 from open_portal.app import create_app
@@ -81,28 +80,34 @@ def client(app: FastAPI) -> Iterator[TestClient]:
         yield test_client
 
 
+class Captured:
+    """What the portal's own (redacting) log handler wrote to stderr during a test."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
+        self.capsys, self.text = capsys, ""
+
+    def getvalue(self) -> str:
+        self.text += self.capsys.readouterr().err
+        return self.text
+
+
 @pytest.fixture
-def log_lines() -> Iterator[io.StringIO]:
-    """What the portal's own (redacting) log handler writes, as JSON lines."""
+def log_lines(capsys: pytest.CaptureFixture[str]) -> Iterator[Captured]:
+    """The handler writes to whatever sys.stderr is: capsys's; in JSON lines for the test."""
     handler = next(
         h for h in logging.getLogger().handlers
         if any(isinstance(f, RedactIdentifiers) for f in h.filters)
     )  # fmt: skip
-    assert isinstance(handler, logging.StreamHandler)
-    buffer = io.StringIO()
-    previous = handler.setStream(buffer)
     formatter = handler.formatter
-    from delta.logging import JsonFormatter
-
     handler.setFormatter(JsonFormatter())
+    capsys.readouterr()
     try:
-        yield buffer
+        yield Captured(capsys)
     finally:
-        handler.setStream(previous)
         handler.setFormatter(formatter)
 
 
-def parsed(buffer: io.StringIO) -> list[dict[str, Any]]:
+def parsed(buffer: Captured) -> list[dict[str, Any]]:
     return [json.loads(line) for line in buffer.getvalue().splitlines() if line.startswith("{")]
 
 
@@ -260,7 +265,7 @@ def test_registration_api_for_other_parts(client: TestClient) -> None:
 
 
 def test_request_id_is_accepted_generated_and_in_every_log_line(
-    client: TestClient, log_lines: io.StringIO
+    client: TestClient, log_lines: Captured
 ) -> None:
     given = "nginx-" + uuid.uuid4().hex
     answer = client.get("/api/3/action/package_search", headers={request_id.HEADER: given})
@@ -288,7 +293,7 @@ def test_request_id_is_accepted_generated_and_in_every_log_line(
 
 
 def test_an_unexpected_error_is_a_500_with_the_request_id_and_a_masked_log(
-    client: TestClient, log_lines: io.StringIO
+    client: TestClient, log_lines: Captured
 ) -> None:
     given = "trace-" + uuid.uuid4().hex
     answer = client.get("/test-only/fails", headers={request_id.HEADER: given})
@@ -304,7 +309,7 @@ def test_an_unexpected_error_is_a_500_with_the_request_id_and_a_masked_log(
     assert CITIZEN_ID not in log_lines.getvalue()
 
 
-def test_access_log_masks_id_numbers_in_paths(client: TestClient, log_lines: io.StringIO) -> None:
+def test_access_log_masks_id_numbers_in_paths(client: TestClient, log_lines: Captured) -> None:
     client.get(f"/dataset/{CITIZEN_ID}")
     text = log_lines.getvalue()
     assert mask_citizen_id(CITIZEN_ID) in text and CITIZEN_ID not in text
