@@ -143,14 +143,33 @@ def exposition() -> bytes:
 # -- what the kernel measures ----------------------------------------------------------------
 
 
+# The labelled children, looked up once per label set (``labels()`` costs microseconds
+# on every request; the label sets are few and fixed, so the cache stays small).
+_request_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+_action_children: dict[tuple[str, int], tuple[Any, Any]] = {}
+
+
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
-    HTTP_REQUESTS.labels(method, route, str(status)).inc()
-    HTTP_DURATION.labels(method, route).observe(seconds)
+    key = (method, route, status)
+    children = _request_children.get(key)
+    if children is None:
+        children = (
+            HTTP_REQUESTS.labels(method, route, str(status)),
+            HTTP_DURATION.labels(method, route),
+        )
+        _request_children[key] = children
+    children[0].inc()
+    children[1].observe(seconds)
 
 
 def observe_action(action: str, status: int, seconds: float) -> None:
-    ACTION_REQUESTS.labels(action, str(status)).inc()
-    ACTION_DURATION.labels(action).observe(seconds)
+    key = (action, status)
+    children = _action_children.get(key)
+    if children is None:
+        children = (ACTION_REQUESTS.labels(action, str(status)), ACTION_DURATION.labels(action))
+        _action_children[key] = children
+    children[0].inc()
+    children[1].observe(seconds)
 
 
 def observe_search(backend: str, operation: str, seconds: float) -> None:

@@ -12,8 +12,8 @@ number. Anything else is replaced by a fresh ID, never echoed or logged.
 from __future__ import annotations
 
 import logging
+import os
 import re
-import uuid
 from contextvars import ContextVar
 
 from standards.masking import redact_identifiers
@@ -26,7 +26,8 @@ _current: ContextVar[str | None] = ContextVar("delta_request_id", default=None)
 
 
 def new_request_id() -> str:
-    return uuid.uuid4().hex
+    """32 random hex digits (as nginx's $request_id)."""
+    return os.urandom(16).hex()
 
 
 def is_acceptable(value: str) -> bool:
