@@ -9,9 +9,11 @@ One SQLite catalogue, two portal processes on it (one plain, one with
 static server for the baseline; all on loopback. The client is curl (written to
 /dev/null), so the client is not what is measured. The three ways take turns in
 each round; medians (and bests) are compared. Each way's bytes are checked once
-(sha256) outside the timed runs. Figures are printed on stdout as JSON;
-progress goes to stderr. The goal (issue 15): nginx with X-Accel-Redirect at
->= 0.9x nginx static.
+(sha256) outside the timed runs. Besides the speed, it reports the CPU time
+the servers spent per GiB (both portal processes and nginx's workers, read
+with psutil), which other load on the machine does not change much. Figures
+are printed on stdout as JSON; progress goes to stderr. The goal (issue 15):
+nginx with X-Accel-Redirect at >= 0.9x nginx static.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import subprocess
 import sys
 
 import httpx
+import psutil
 
 from loadtests.upload_download_bench import BOUNDARY, MiB, multipart
 from tests.support import nginx
@@ -41,6 +44,11 @@ def curl(url: str) -> tuple[int, float]:
     )  # fmt: skip
     size, seconds = out.stdout.split()
     return int(size), float(seconds)
+
+
+def server_cpu(processes: list[psutil.Process]) -> float:
+    """User and system CPU seconds the server processes have used so far."""
+    return sum(sum(p.cpu_times()[:2]) for p in processes)
 
 
 def sha256_of(url: str) -> str:
@@ -97,10 +105,21 @@ def run(size: int, rounds: int) -> dict[str, object]:
             print(f"checking {way} ...", file=sys.stderr, flush=True)
             if sha256_of(url) != sent.hexdigest():
                 raise SystemExit(f"{way} sent other bytes than were uploaded")
+        assert balancer.process is not None
+        assert plain.process is not None
+        assert accel.process is not None
+        servers = [
+            psutil.Process(plain.process.pid),
+            psutil.Process(accel.process.pid),
+            *psutil.Process(balancer.process.pid).children(),  # nginx's workers
+        ]
         seconds: dict[str, list[float]] = {way: [] for way in urls}
+        cpu: dict[str, list[float]] = {way: [] for way in urls}
         for number in range(rounds):
             for way, url in urls.items():
+                before = server_cpu(servers)
                 got, taken = curl(url)
+                cpu[way].append(server_cpu(servers) - before)
                 if got != size:
                     raise SystemExit(f"{way}: {got} bytes instead of {size}")
                 seconds[way].append(taken)
@@ -117,6 +136,12 @@ def run(size: int, rounds: int) -> dict[str, object]:
             "portal_vs_static": round(speed["portal"] / speed["nginx_static"], 2),
             "accel_vs_static_best": round(best["nginx_accel"] / best["nginx_static"], 2),
             "portal_vs_static_best": round(best["portal"] / best["nginx_static"], 2),
+            # CPU seconds the servers (both portals, nginx's workers) spent per GiB sent:
+            # what the machine pays, whatever else runs on it.
+            "server_cpu_s_per_gib_median": {
+                way: round(statistics.median(values) * 1024**3 / size, 3)
+                for way, values in cpu.items()
+            },
             "sha256_match": True,
         }
     finally:

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import socket
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -259,6 +262,38 @@ def test_registration_api_for_other_parts(client: TestClient) -> None:
             metrics.unregister_collector(name)
     with pytest.raises(ValueError, match="delta_"):
         metrics.sampled_gauge("outbox depth", "bad name", lambda: 1)
+
+
+def test_a_killed_worker_stops_counting_as_in_flight(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Multi-process mode: two worker processes each have requests in flight; one is killed
+    with them (its files stay behind). A scrape counts only the live worker's."""
+    script = (
+        "import os, sys, time\n"
+        "from delta import metrics\n"
+        "metrics.HTTP_IN_PROGRESS.inc(int(sys.argv[1]))\n"
+        "print('counting', flush=True)\n"
+        "time.sleep(60) if sys.argv[2] == 'live' else os._exit(0)\n"
+    )
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    dead = subprocess.run([sys.executable, "-c", script, "3", "dead"], env=env, check=True,
+                          capture_output=True, text=True)  # fmt: skip
+    assert "counting" in dead.stdout
+    live = subprocess.Popen([sys.executable, "-c", script, "2", "live"], env=env,
+                            stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert live.stdout is not None and live.stdout.readline().strip() == "counting"
+        assert len(list(tmp_path.glob("gauge_livesum_*.db"))) == 2
+        monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+        found = samples(metrics.exposition().decode())
+        assert found["delta_http_requests_in_progress"] == 2
+        assert [p.name for p in tmp_path.glob("gauge_livesum_*.db")] == [
+            f"gauge_livesum_{live.pid}.db"
+        ]
+    finally:
+        live.kill()
+        live.wait()
 
 
 # -- request IDs and logs --------------------------------------------------------------------------
