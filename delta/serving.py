@@ -6,13 +6,16 @@ supervisor also keeps a copy of the listening socket while its workers
 drain, so the kernel would go on accepting connections that nobody serves
 (reset when the supervisor exits; behind nginx a POST there is a 502). Our
 supervisor closes its copy first: new connections are refused at once and
-nginx sends them to another replica.
+nginx sends them to another replica. Either way the caller's clean-up runs
+and the process exits 0 after a graceful stop.
 """
 
 from __future__ import annotations
 
+import signal
 import socket
 import sys
+from types import FrameType
 from typing import Any
 
 import uvicorn
@@ -55,6 +58,18 @@ def run(
         _DrainingMultiprocess(config, sockets=[listening]).run()
         return
     server = uvicorn.Server(config)
-    server.run()
+    # Once drained, uvicorn raises the stop signal again with the handler it found; with
+    # this one that is a no-op, so we return: the caller's clean-up runs and we exit 0.
+    previous = signal.signal(signal.SIGTERM, _stopped)
+    try:
+        server.run()
+    except KeyboardInterrupt:  # Ctrl+C: the same stop, raised again as an exception
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if not server.started:
         sys.exit(_STARTUP_FAILURE)
+
+
+def _stopped(_signal: int, _frame: FrameType | None) -> None:
+    """SIGTERM after uvicorn has already stopped gracefully: nothing left to do."""

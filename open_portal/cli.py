@@ -211,6 +211,16 @@ def demo_serve(
 ) -> None:
     """Start the portal on the base port and the four region nodes on the next four ports."""
     from delta import metrics_dir
+
+    # Before anything imports the metrics (the demo module does): files from the start.
+    metrics_path = metrics_dir.prepare()
+    try:
+        _demo_serve(host, base_port)
+    finally:
+        metrics_dir.remove(metrics_path)
+
+
+def _demo_serve(host: str, base_port: int) -> None:
     from interregion.launcher import RegionNodes
     from open_portal import demo
 
@@ -222,8 +232,6 @@ def demo_serve(
             " stop what holds it or choose another --base-port"
         )
     site_url = _site_url(host, base_port)
-    # Before the portal below first imports the metrics: they count in files from the start.
-    metrics_path = metrics_dir.prepare()
     portal = _portal(create=True)
     try:
         _, first_start = demo.ensure_admin(
@@ -261,7 +269,6 @@ def demo_serve(
         _run_portal(host, base_port, grace_seconds=settings.shutdown_grace_seconds)
     finally:
         nodes.stop()
-        metrics_dir.remove(metrics_path)
 
 
 def _busy_ports(host: str, ports: range) -> list[int]:

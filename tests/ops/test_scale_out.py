@@ -128,7 +128,9 @@ def shape(request: pytest.FixtureRequest) -> Iterator[Shape]:
             )  # fmt: skip
             metrics_dir_b = home / "metrics-b"
             # Both in one home: they share the storage, as docker/'s replicas share a volume.
-            a = PortalServer(home=home, env=env, port=free_port())
+            # A is killed outright below: its metric files stay inside home, not in /tmp.
+            a_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(home / "metrics-a")}
+            a = PortalServer(home=home, env=a_env, port=free_port())
             a.log_path = home / "portal-a.log"
             b_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir_b)}
             b = PortalServer(home=home, env=b_env, port=free_port(), workers=2)
@@ -498,3 +500,7 @@ def test_sigterm_lets_requests_in_flight_finish(shape: Shape) -> None:
     assert row is not None and row[0] == expected
     stored = next((shape.home / "storage" / "objects").glob(f"*/{row[1]}"))
     assert hashlib.sha256(stored.read_bytes()).hexdigest() == expected
+    # A one-worker server (a node) stops cleanly on SIGTERM too.
+    node = shape.nodes.processes["340000"]
+    node.send_signal(signal.SIGTERM)
+    assert node.wait(timeout=30) == 0
