@@ -238,28 +238,10 @@ def verify_credential(
     valid_from = parse_time(claims["validFrom"])
     if now < valid_from:
         raise refused("not-yet-valid", "the credential is not valid yet", 403)
-    statuses = set()
-    for entry in claims["credentialStatus"]:
-        purpose, index = entry["statusPurpose"], int(entry["statusListIndex"])
-        bits = status_lists.bits(
-            entry["statusListCredential"], issuer=member, purpose=purpose, trust=trust, now=now
-        )
-        try:
-            if status_list.is_set(bits, index):
-                statuses.add(purpose)
-        except status_list.StatusListError:
-            raise refused(
-                "status-index-out-of-range", "the status index is outside the list"
-            ) from None
-    until = claims.get("validUntil")
-    if "revocation" in statuses:
-        status = "revoked"
-    elif until is not None and now > parse_time(until):
-        status = "expired"
-    elif "suspension" in statuses:
-        status = "suspended"
-    else:
-        status = "valid"
+    status = current_status(
+        claims["credentialStatus"], member=member, valid_until=claims.get("validUntil"),
+        cache=status_lists, trust=trust, now=now,
+    )  # fmt: skip
     return CheckedCredential(status, member.region_code, claims)
 
 
@@ -289,3 +271,30 @@ def _check_shape(claims: dict[str, Any], member: Member) -> None:
         ok, purposes = False, []
     if not ok or purposes != sorted(PURPOSES):
         raise refused("malformed", "the credential is not a licence credential of ours", 403)
+
+
+def current_status(
+    entries: list[dict[str, Any]], *, member: Member, valid_until: str | None,
+    cache: StatusListCache, trust: KeySource, now: datetime,
+) -> str:  # fmt: skip
+    """Revoked beats expired beats suspended beats valid. Lists must be the issuer's own."""
+    marked = set()
+    try:
+        for entry in entries:
+            purpose, index = entry["statusPurpose"], int(entry["statusListIndex"])
+            url = entry["statusListCredential"]
+            if purpose not in PURPOSES or url != status_list_url(member, purpose):
+                raise refused("malformed", "the status entry names another list", 403)
+            bits = cache.bits(url, issuer=member, purpose=purpose, trust=trust, now=now)
+            if status_list.is_set(bits, index):
+                marked.add(purpose)
+        expired = valid_until is not None and now > parse_time(valid_until)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise refused("malformed", "the status entries are unreadable", 403) from None
+    except status_list.StatusListError:
+        raise refused("status-index-out-of-range", "the status index is outside the list") from None
+    if "revocation" in marked:
+        return "revoked"
+    if expired:
+        return "expired"
+    return "suspended" if "suspension" in marked else "valid"

@@ -231,6 +231,9 @@ def consent_form(request: Request, web: WebDep, r: str = "") -> Response:
             row, idp = _open(session, web, request, r, now=utcnow())
             if idp_service.next_step(session, request=row, idp=idp) != "consent":
                 return see_other(f"/idp/continue?{urlencode({'r': r})}")
+            if row.kind == "holder":  # logged in to see one's own licences: nothing to release
+                idp_service.unreachable(session, node=web.node, request=row, now=utcnow())
+                return see_other("/licences/mine")
             view = idp_service.consent_view(session, node=web.node, request=row, idp=idp)
         except LoginNotFound:
             return _gone(request, web)
