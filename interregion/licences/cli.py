@@ -274,8 +274,10 @@ def verify_credential(
         checked = check(text.strip(), registry=client.registry(), trust=client,
                         status_lists=cache, now=utcnow())  # fmt: skip
     except ExchangeRefused as refusal:
-        _echo({"status": "not-verified", "genuine": False, "reason": refusal.reason,
-               "message": refusal.message})  # fmt: skip
+        # Status-list problems come after the signature held: genuine, but not checkable now.
+        genuine = refusal.reason.startswith("status-")
+        _echo({"status": "unknown" if genuine else "not-genuine", "genuine": genuine,
+               "reason": refusal.reason, "message": refusal.message})  # fmt: skip
         raise typer.Exit(code=1) from None
     except Exception as error:  # registry unusable, unreadable file
         raise _fail(f"cannot verify: {error}") from None

@@ -83,7 +83,7 @@ def check_consent(
     now: datetime,
 ) -> dict[str, Any]:
     peer = requester_region
-    if not isinstance(token, str) or not token:
+    if not isinstance(token, str) or not token.strip():
         raise ExchangeRefused("consent-missing", "the request carries no consent", 403, peer)
     try:
         issuer = decode_unverified(token).claims.get("iss")

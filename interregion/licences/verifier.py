@@ -289,10 +289,10 @@ def current_status(
             if status_list.is_set(bits, index):
                 marked.add(purpose)
         expired = valid_until is not None and now > parse_time(valid_until)
+    except status_list.StatusListError:  # a ValueError too: catch it first
+        raise refused("status-index-out-of-range", "the status index is outside the list") from None
     except (KeyError, TypeError, ValueError, AttributeError):
         raise refused("malformed", "the status entries are unreadable", 403) from None
-    except status_list.StatusListError:
-        raise refused("status-index-out-of-range", "the status index is outside the list") from None
     if "revocation" in marked:
         return "revoked"
     if expired:
