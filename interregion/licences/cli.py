@@ -222,20 +222,24 @@ def reissue(region: Region, identifier: Identifier) -> None:
 @licence_app.command("token")
 def token(
     region: Region,
-    department: Annotated[
-        str, typer.Option("--department", metavar="USCC", help="The issuing department.")
+    departments: Annotated[
+        list[str],
+        typer.Option(
+            "--department", metavar="USCC", help="An issuing department (repeat for several)."
+        ),
     ],
 ) -> None:
-    """A new API token for a department of the region (shown once; the old one stops working)."""
+    """New API tokens for departments of the region (shown once; old ones stop working)."""
     from interregion.licences import service
 
     def action(node: Any) -> Any:
         with node.transaction() as session:
-            value = service.new_department_token(session, department)
-        node.audit.append(
-            event="licence.token-issued", actor="cli", detail={"department": department}
-        )
-        return {"department": department, "token": value}
+            tokens = {uscc: service.new_department_token(session, uscc) for uscc in departments}
+        for uscc in tokens:
+            node.audit.append(
+                event="licence.token-issued", actor="cli", detail={"department": uscc}
+            )
+        return [{"department": uscc, "token": value} for uscc, value in tokens.items()]
 
     _run(region, action)
 

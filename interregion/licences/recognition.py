@@ -57,6 +57,20 @@ def match(
     return entry
 
 
+def find_entry(
+    registry: FederationRegistry, *, licence_type: str, scenario: str, requester_region: str,
+    issuer_region: str,
+) -> RecognitionEntry | None:  # fmt: skip
+    """Like :func:`match`, but None where :func:`match` refuses."""
+    try:
+        return match(
+            registry, licence_type=licence_type, scenario=scenario,
+            requester_region=requester_region, issuer_region=issuer_region,
+        )  # fmt: skip
+    except ExchangeRefused:
+        return None
+
+
 def minimise(entry: RecognitionEntry, requested: Iterable[str]) -> tuple[list[str], list[str]]:
     """(released, withheld): only what the scenario allows leaves; the rest is named."""
     wanted = list(dict.fromkeys(requested))

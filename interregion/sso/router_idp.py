@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from interregion.clock import utcnow
 from interregion.identity.levels import parse_level
+from interregion.licences import window as window_licences
 from interregion.saml.bindings import decode_post_field
 from interregion.saml.errors import SamlRefused
 from interregion.sso import idp_service, sessions
@@ -235,6 +236,13 @@ def consent_form(request: Request, web: WebDep, r: str = "") -> Response:
                 idp_service.unreachable(session, node=web.node, request=row, now=utcnow())
                 return see_other("/licences/mine")
             view = idp_service.consent_view(session, node=web.node, request=row, idp=idp)
+            licences = (
+                window_licences.consent_preview(
+                    session, node=web.node, account=view.account, window_region=row.sp_region
+                )
+                if row.kind == "window"
+                else []
+            )
         except LoginNotFound:
             return _gone(request, web)
         audience = _audience(row)
@@ -249,6 +257,7 @@ def consent_form(request: Request, web: WebDep, r: str = "") -> Response:
             "released": view.released,
             "full_id_requested": view.full_id_requested,
             "level": view.level,
+            "licences": licences,
         },
     )
 

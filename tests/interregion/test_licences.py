@@ -85,8 +85,10 @@ def new_licence(fed: InProcessFederation, tokens: dict, *, slug: str = "driving-
                  region=region, who=person(region, kind), slug=slug, **dates)  # fmt: skip
 
 
-def consent_token(fed: InProcessFederation, identifier: str, *, to: str = A,
-                  scenario: str = "vehicle-services", home: str = B, **options: Any) -> str:  # fmt: skip
+def consent_token(
+    fed: InProcessFederation, identifier: str, *, to: str = A, scenario: str = "vehicle-services",
+    home: str = B, **options: Any,
+) -> str:  # fmt: skip
     node = fed.node(home)
     with node.transaction() as session:
         licence = service.find(session, identifier)
