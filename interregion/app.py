@@ -17,6 +17,7 @@ from delta.logging import configure_logging
 from delta.settings import Settings, load_settings
 from interregion.federation.router import router as federation_router
 from interregion.licences.api import router as licence_api_router
+from interregion.licences.desk import router as licence_desk_router
 from interregion.licences.holder import router as licence_holder_router
 from interregion.licences.router import router as licence_router
 from interregion.node import Node
@@ -76,6 +77,7 @@ def create_node_app(settings: Settings | None = None, region_code: str = "310000
     app.include_router(licence_router)
     app.include_router(licence_api_router)
     app.include_router(licence_holder_router)
+    app.include_router(licence_desk_router)
     app.include_router(vendor_router)  # before the /static mount, which would shadow it
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

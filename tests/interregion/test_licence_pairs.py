@@ -192,3 +192,67 @@ def test_verify_credential_cli(licence_cluster: Cluster, matrix: dict, tmp_path:
     )
     assert forged.returncode == 1
     assert json.loads(forged.stdout)["genuine"] is False
+
+
+def test_window_staff_verify_the_applicants_licences_under_the_same_consent(
+    licence_cluster: Cluster,
+) -> None:
+    """The applicant sees the licences and fields on the consent page; the window then checks
+    them with the issuing (home) region under that consent, once per licence."""
+    from tests.interregion.flows import consent as agree
+    from tests.interregion.flows import log_in
+
+    home, window = "330000", "310000"
+    applicant = Browser()
+    try:
+        page = applicant.get(f"{licence_cluster.url(home)}/idp/window?to={window}")
+        page = log_in(applicant, page, person(home, "resident"))
+        shown = page.table("window-licences")
+        assert "机动车驾驶证" in shown and "户口簿" not in shown  # not mutually recognised
+        code = agree(applicant, page, share_full_id=False).text_of("window-code")
+    finally:
+        applicant.close()
+    with httpx.Client(timeout=30) as http:
+        found = http.post(f"{licence_cluster.url(window)}/window/identity-assertions",
+                          json={"home": home, "code": code})  # fmt: skip
+        assert found.status_code == 200, found.text
+        identity = found.json()
+        names = {item["name"]: item["identifier"] for item in identity["licences"]}
+        assert "机动车驾驶证" in names and identity["licence_consent"].count(".") == 2
+        answer = verify(http, licence_cluster.url(window), licence=names["机动车驾驶证"],
+                        scenario="window-identity", consent=identity["licence_consent"],
+                        service="专窗")  # fmt: skip
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        assert (
+            body["status"] == "valid"
+            and body["fields"]["holder_name"] == person(home, "resident").name
+        )
+        assert "holder_code" not in body["fields"]  # the window scenario gets the masked code
+        again = verify(http, licence_cluster.url(window), licence=names["机动车驾驶证"],
+                       scenario="window-identity", consent=identity["licence_consent"])  # fmt: skip
+        assert again.json()["reason"] == "consent-reused"
+    assert licence_cluster.last_audit(home, "licence-verification.answered")["peer"] == window
+    assert licence_cluster.last_audit(window, "licence-verification.accepted")["peer"] == home
+
+
+def test_the_window_desk_checks_a_licence(licence_cluster: Cluster) -> None:
+    from tests.interregion.flows import consent as agree
+    from tests.interregion.flows import log_in
+    from tests.interregion.licence_flows import form_index
+
+    home, window = "320000", "340000"
+    applicant, desk = Browser(), Browser()
+    try:
+        page = applicant.get(f"{licence_cluster.url(home)}/idp/window?to={window}")
+        page = log_in(applicant, page, person(home, "company"))
+        code = agree(applicant, page, share_full_id=False).text_of("window-code")
+        page = desk.get(f"{licence_cluster.url(window)}/window")
+        page = desk.submit(page, home=home, code=code)
+        assert page.status == 200 and "营业执照" in page.text, page.text[:1500]
+        result = desk.submit(page, form_index(page, "//form[@class='licence-check'][1]"))
+        assert result.status == 200, result.text[:1500]
+        assert result.text_of("licence-status") == "valid"
+    finally:
+        applicant.close()
+        desk.close()
