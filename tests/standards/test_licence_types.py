@@ -11,7 +11,7 @@ import pytest
 
 from standards import status_list
 from standards.identifiers.licence_id import InvalidLicenceId, parse_licence_id
-from standards.identifiers.uscc import is_valid_uscc, make_uscc
+from standards.identifiers.uscc import is_valid_uscc
 from standards.licence_types import (
     BY_SLUG,
     LICENCE_TYPES,
