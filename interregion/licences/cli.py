@@ -177,7 +177,7 @@ def list_(
 
 @licence_app.command("show")
 def show(region: Region, identifier: Identifier) -> None:
-    """One licence in full, with the signed credential as ``credential``."""
+    """One licence in full, with the signed credential as "credential"."""
     from interregion.clock import utcnow
     from interregion.licences import service
 
