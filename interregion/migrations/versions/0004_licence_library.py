@@ -65,6 +65,20 @@ def upgrade() -> None:
         sa.Column("revision", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("purpose"),
     )
+    # Both lists exist from the start, so concurrent first issues never race to create them.
+    op.bulk_insert(
+        sa.table(
+            "licence_status_list",
+            sa.column("purpose", sa.String),
+            sa.column("size", sa.Integer),
+            sa.column("allocated", sa.Integer),
+            sa.column("revision", sa.Integer),
+        ),
+        [
+            {"purpose": purpose, "size": 131072, "allocated": 0, "revision": 0}
+            for purpose in ("revocation", "suspension")
+        ],
+    )
     op.create_table(
         "licence",
         sa.Column("id", sa.String(length=36), nullable=False),
