@@ -16,6 +16,8 @@ import os
 import re
 from contextvars import ContextVar
 
+import httpx
+
 from standards.masking import redact_identifiers
 
 HEADER = "X-Request-ID"
@@ -59,10 +61,12 @@ def reset(token: object) -> None:
     _current.reset(token)  # type: ignore[arg-type]
 
 
-def forward_headers() -> dict[str, str]:
-    """Headers for an outgoing call made while handling a request (node to node)."""
+def forward(request: httpx.Request) -> None:
+    """An httpx ``request`` event hook: calls made while handling a request carry its ID
+    (``httpx.Client(event_hooks={"request": [request_id.forward]})``)."""
     request_id = _current.get()
-    return {HEADER: request_id} if request_id else {}
+    if request_id and HEADER not in request.headers:
+        request.headers[HEADER] = request_id
 
 
 class RequestIdFilter(logging.Filter):

@@ -146,6 +146,17 @@ class Settings(BaseSettings):
         )
         return found or frozenset()
 
+    # Signed exchange between nodes and e-licences (interregion/exchange, interregion/licences,
+    # docs/licences.md).
+    node_exchange_timeout_seconds: float = 10.0
+    node_exchange_rate_per_minute: int = 1200
+    # Status lists: how long verifiers may cache one, and how long past that a stale copy
+    # may still be used while the issuer is unreachable.
+    licence_status_ttl_seconds: int = 300
+    licence_status_grace_seconds: int = 600
+    licence_presentation_seconds: int = 300
+    licence_consent_seconds: int = 600
+
     @model_validator(mode="after")
     def _refuse_demo_secret(self) -> Settings:
         if self.env != "development" and self.secret_key.get_secret_value() == DEMO_SECRET_KEY:

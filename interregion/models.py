@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from interregion.audit.models import AuditRecord
 from interregion.identity.models import Account
+from interregion.licences.models import (
+    Department,
+    Disclosure,
+    Licence,
+    StatusAllocation,
+    StatusListState,
+)
 from interregion.sso.models import (
     BrowserSession,
     ConsumedAssertion,
@@ -17,7 +24,12 @@ __all__ = [
     "AuditRecord",
     "BrowserSession",
     "ConsumedAssertion",
+    "Department",
+    "Disclosure",
     "IdpAuthnRequest",
+    "Licence",
     "PendingRequest",
+    "StatusAllocation",
+    "StatusListState",
     "WindowCode",
 ]

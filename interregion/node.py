@@ -103,6 +103,13 @@ class Node:
             signing_key=lambda: self.signing_key(Purpose.JWT),
             head_path=folder / "audit.head",
         )
+        from interregion.exchange.service import Exchange  # late: the exchange routes need us
+
+        self.exchange = Exchange(
+            self,
+            timeout_seconds=settings.node_exchange_timeout_seconds,
+            rate_per_minute=settings.node_exchange_rate_per_minute,
+        )
 
     # -- opening ------------------------------------------------------------------------
 
@@ -148,14 +155,25 @@ class Node:
                 created = identity.seed_demo_accounts(session, region_code=region_code)
             if created:
                 log.info("created %d demo accounts for %s", created, region_code)
+            node.seed_demo_licences()
         if refresh:
             registry.start()
             node._start_housekeeping()
         return node
 
+    def seed_demo_licences(self) -> None:
+        """The region's demo departments and the demo people's licences (first start only)."""
+        from interregion.licences.demo import seed_licences
+
+        with self.transaction() as session:
+            created = seed_licences(session, node=self, now=utcnow())
+        if created:
+            log.info("issued %d demo licences in %s", created, self.region_code)
+
     def close(self) -> None:
         self._housekeeping_stop.set()
         self.registry.stop()
+        self.exchange.close()
         self.engine.dispose()
 
     # -- housekeeping -------------------------------------------------------------------
