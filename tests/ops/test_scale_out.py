@@ -115,7 +115,7 @@ def shape(request: pytest.FixtureRequest) -> Iterator[Shape]:
         )  # fmt: skip
         balancer = nginx.Nginx(run_dir=home / "nginx", listen_port=free_port())
         # The nodes need no search: they start while Elasticsearch may still be booting.
-        nodes_up = background.submit(nodes.start)
+        nodes_up = background.submit(nodes.start, timeout=240)
         a = b = None
         try:
             node: es.TestNode = request.getfixturevalue("es_node")
@@ -137,8 +137,8 @@ def shape(request: pytest.FixtureRequest) -> Iterator[Shape]:
             b.log_path = home / "portal-b.log"
             a.launch()
             b.launch()
-            a.wait()
-            b.wait()
+            a.wait(timeout=240)  # a loaded 2-core machine starts seven servers at once
+            b.wait(timeout=240)
             balancer.start(
                 portals=(f"127.0.0.1:{a.port}", f"127.0.0.1:{b.port}"), storage_dir=home / "storage"
             )

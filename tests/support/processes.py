@@ -117,10 +117,10 @@ class PortalServer:
             stderr=subprocess.STDOUT,
         )
 
-    def wait(self) -> None:
+    def wait(self, timeout: float = 60) -> None:
         assert self.process is not None
         try:
-            wait_until_up(f"{self.url}/api/3/action/site_read", self.process)
+            wait_until_up(f"{self.url}/api/3/action/site_read", self.process, timeout=timeout)
         except (RuntimeError, TimeoutError) as exc:
             raise RuntimeError(f"{exc}; server log:\n{self.log()[-4000:]}") from None
 
