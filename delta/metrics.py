@@ -37,9 +37,11 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, event
 
+from delta import metrics_dir
+
 log = logging.getLogger(__name__)
 
-MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+MULTIPROCESS_ENV = metrics_dir.ENV
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4  # the classic text format every Prometheus reads
 # Seconds; from a cached page (about a millisecond) to a large export.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -92,7 +94,7 @@ SEARCH_DURATION = Histogram(
 )
 
 
-# -- multi-process mode (the directory itself: delta/metrics_dir.py) ------------------------
+# -- multi-process mode: workers that are gone (the folder itself: delta/metrics_dir.py) -----
 
 
 def _forget_dead_processes(path: str) -> None:
@@ -105,10 +107,10 @@ def _forget_dead_processes(path: str) -> None:
 
 def _alive(pid: int) -> bool:
     try:
-        os.kill(pid, 0)
+        os.kill(pid, 0)  # no signal sent: only asks whether the process exists
     except ProcessLookupError:
         return False
-    except PermissionError:
+    except PermissionError:  # it exists, as another user
         return True
     return True
 

@@ -105,7 +105,7 @@ class Observability:
             request_id.reset(token)
 
 
-class _RouteCapture:
+class RouteCapture:
     """Innermost middleware: hands the route the router matched to the outer middleware."""
 
     def __init__(self, app: ASGIApp) -> None:
@@ -132,7 +132,7 @@ def install(
     Call it before adding any other middleware, so the route capture is innermost.
     """
     metrics.check_mode()
-    app.add_middleware(_RouteCapture)
+    app.add_middleware(RouteCapture)
     app.include_router(
         health_router(
             identity=identity, checks=checks, timeout_seconds=settings.readiness_timeout_seconds

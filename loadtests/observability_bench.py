@@ -53,9 +53,9 @@ async def _drive(app: Any, requests: int) -> float:
 
 def measure(requests: int, rounds: int) -> dict[str, float]:
     """Microseconds per request, best of ``rounds``, in this process's metrics mode."""
-    from delta.observability import Observability, _RouteCapture
+    from delta.observability import Observability, RouteCapture
 
-    observed = Observability(_RouteCapture(_bare), trust_request_id=True, log_access=False)
+    observed = Observability(RouteCapture(_bare), trust_request_id=True, log_access=False)
     bare = [asyncio.run(_drive(_bare, requests)) for _ in range(rounds)]
     wrapped = [asyncio.run(_drive(observed, requests)) for _ in range(rounds)]
     return {"bare_us": round(min(bare), 2), "observed_us": round(min(wrapped), 2),
