@@ -104,6 +104,7 @@ def _provision(settings_home: Path, database_url: str, search_url: str) -> str:
 @pytest.fixture(scope="module")
 def shape(request: pytest.FixtureRequest) -> Iterator[Shape]:
     home = nginx.storage_home("delta-scale-out-")
+    request.addfinalizer(lambda: shutil.rmtree(home, ignore_errors=True))  # also after errors
     with (
         temporary_database("delta_scale") as portal_db,
         temporary_database("delta_nodes") as nodes_db,
@@ -158,7 +159,6 @@ def shape(request: pytest.FixtureRequest) -> Iterator[Shape]:
                     replica.stop()
             nodes_up.exception()  # wait for the start to finish before stopping what it started
             nodes.stop()
-    shutil.rmtree(home, ignore_errors=True)
 
 
 def _upload(api: httpx.Client, package_id: str, name: str, data: bytes) -> dict[str, Any]:
