@@ -104,7 +104,13 @@ def _provision(settings_home: Path, database_url: str, search_url: str) -> str:
 @pytest.fixture(scope="module")
 def shape(request: pytest.FixtureRequest) -> Iterator[Shape]:
     home = nginx.storage_home("delta-scale-out-")
-    request.addfinalizer(lambda: shutil.rmtree(home, ignore_errors=True))  # also after errors
+    try:
+        yield from _shape(request, home)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _shape(request: pytest.FixtureRequest, home: Path) -> Iterator[Shape]:
     with (
         temporary_database("delta_scale") as portal_db,
         temporary_database("delta_nodes") as nodes_db,
