@@ -12,6 +12,18 @@ from interregion.sso.models import (
 )
 from interregion.window.models import WindowCode
 
+# Window cases and staff (interregion/cases, interregion/staff).
+from interregion.cases.models import (  # noqa: E402
+    Case,
+    CaseEvent,
+    CaseLicence,
+    CaseMaterial,
+    InboxMessage,
+    MatterListCopy,
+    OutboxMessage,
+)
+from interregion.staff.models import StaffAccount, StaffApiToken  # noqa: E402
+
 __all__ = [
     "Account",
     "AuditRecord",
@@ -20,4 +32,14 @@ __all__ = [
     "IdpAuthnRequest",
     "PendingRequest",
     "WindowCode",
+    # Window cases and staff.
+    "Case",
+    "CaseEvent",
+    "CaseLicence",
+    "CaseMaterial",
+    "InboxMessage",
+    "MatterListCopy",
+    "OutboxMessage",
+    "StaffAccount",
+    "StaffApiToken",
 ]
