@@ -65,6 +65,17 @@ class Settings(BaseSettings):
     # Seed the demo residents and companies on a node's first start (never in production).
     node_demo_accounts: bool = True
 
+    # Signed exchange between nodes and e-licences (interregion/exchange, interregion/licences,
+    # docs/licences.md).
+    node_exchange_timeout_seconds: float = 10.0
+    node_exchange_rate_per_minute: int = 1200
+    # Status lists: how long verifiers may cache one, and how long past that a stale copy
+    # may still be used while the issuer is unreachable.
+    licence_status_ttl_seconds: int = 300
+    licence_status_grace_seconds: int = 600
+    licence_presentation_seconds: int = 300
+    licence_consent_seconds: int = 600
+
     # Cross-region window cases (interregion/cases/, docs/windows.md).
     case_max_material_bytes: int = 10 * MiB
     case_max_materials: int = 40

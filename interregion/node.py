@@ -103,6 +103,13 @@ class Node:
             signing_key=lambda: self.signing_key(Purpose.JWT),
             head_path=folder / "audit.head",
         )
+        from interregion.exchange.service import Exchange  # late: the exchange routes need us
+
+        self.exchange = Exchange(
+            self,
+            timeout_seconds=settings.node_exchange_timeout_seconds,
+            rate_per_minute=settings.node_exchange_rate_per_minute,
+        )
 
     # -- opening ------------------------------------------------------------------------
 
@@ -155,6 +162,7 @@ class Node:
     def close(self) -> None:
         self._housekeeping_stop.set()
         self.registry.stop()
+        self.exchange.close()
         self.engine.dispose()
 
     # -- housekeeping -------------------------------------------------------------------

@@ -6,10 +6,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 from starlette.responses import JSONResponse, Response
 
-from delta.http import problem
+from delta.http import PROBLEM, problem
 from interregion.clock import utcnow
+from interregion.exchange import ExchangeBody, Incoming, Reply
 from interregion.identity import service as identity
 from interregion.identity.attributes import DEFAULT_REQUEST
 from interregion.identity.levels import Level, UnknownLevel, parse_level
@@ -58,31 +60,35 @@ def window_consent_start(
     return response
 
 
-class AssertionRequest(BaseModel):
-    request: str = Field(max_length=window.MAX_BACK_CHANNEL_CHARS)
+def _audited(web: WebDep, refusal: AssertionRefused) -> int:
+    """The refusal's audit record; refusals from the exchange already have one."""
+    if refusal.audit_record is None:
+        refusal.audit_record = web.node.audit.append(
+            event=window.IDENTITY_ASSERTION_KIND.event("refused"), outcome="refused",
+            reason=refusal.reason, peer=refusal.peer, detail={"message": refusal.message},
+        )  # fmt: skip
+    return refusal.audit_record
 
 
-def _refused(web: WebDep, refusal: AssertionRefused, *, event: str) -> Response:
-    seq = web.node.audit.append(
-        event=event, outcome="refused", reason=refusal.reason, peer=refusal.peer,
-        detail={"message": refusal.message},
-    )  # fmt: skip
+def _refused(web: WebDep, refusal: AssertionRefused) -> Response:
+    seq = _audited(web, refusal)
     return problem(
         refusal.status, "Refused", refusal.message, reason=refusal.reason, audit_record=seq
     )
 
 
 @router.post("/idp/identity-assertions")
-def identity_assertion(body: AssertionRequest, web: WebDep) -> Response:
+def identity_assertion(body: ExchangeBody, web: WebDep) -> Response:
     """Back channel: a window node's signed request in, an identity-assertion+jwt out."""
-    now = utcnow()
-    try:
-        with web.node.transaction() as session:
-            token, peer = window.answer_request(session, node=web.node, token=body.request, now=now)
-    except AssertionRefused as refusal:
-        return _refused(web, refusal, event="window.assertion-refused")
-    web.node.audit.append(event="window.assertion-issued", peer=peer, now=now)
-    return JSONResponse({"assertion": token}, headers={"Cache-Control": "no-store"})
+
+    def handle(incoming: Incoming, session: Session) -> Reply:
+        return window.answer_request(incoming, session, node=web.node)
+
+    status, payload = web.node.exchange.answer(window.IDENTITY_ASSERTION_KIND, body.request, handle)
+    media_type = "application/json" if status == 200 else PROBLEM
+    return JSONResponse(
+        payload, status_code=status, media_type=media_type, headers={"Cache-Control": "no-store"}
+    )
 
 
 # --- window side ---------------------------------------------------------------------------
@@ -96,17 +102,9 @@ class IdentityQuery(BaseModel):
 
 def _fetch(web: WebDep, *, home: str, code: str, level: str) -> window.WindowIdentity:
     now = utcnow()
-    found = window.fetch_identity(
+    return window.fetch_identity(
         node=web.node, home_region=home, code=code, min_level=_level(level), now=now
     )
-    web.node.audit.append(
-        event="window.assertion-accepted",
-        actor=f"{found.subject}@{found.home_region}",
-        peer=found.home_region,
-        detail={"level": found.level.value, "attributes": sorted(found.values)},
-        now=now,
-    )
-    return found
 
 
 @router.post("/window/identity-assertions")
@@ -115,7 +113,7 @@ def window_identity_api(query: IdentityQuery, web: WebDep) -> Response:
     try:
         found = _fetch(web, home=query.home, code=query.code, level=query.level)
     except AssertionRefused as refusal:
-        return _refused(web, refusal, event="window.assertion-refused")
+        return _refused(web, refusal)
     return JSONResponse(found.as_json(), headers={"Cache-Control": "no-store"})
 
 
@@ -139,10 +137,7 @@ def window_desk_submit(
     try:
         found = _fetch(web, home=home, code=code, level="substantial")
     except AssertionRefused as refusal:
-        seq = web.node.audit.append(
-            event="window.assertion-refused", outcome="refused", reason=refusal.reason,
-            peer=refusal.peer, detail={"message": refusal.message},
-        )  # fmt: skip
+        seq = _audited(web, refusal)
         return web.pages.refusal(
             request,
             reason=refusal.reason,

@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import httpx
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from interregion.exchange import Accepted, ExchangeRefused, Incoming, MessageKind, Reply
+from interregion.exchange.kinds import MAX_MESSAGE_CHARS
 from interregion.identity import attributes
 from interregion.identity import repository as accounts
 from interregion.identity import service as identity
@@ -34,8 +35,7 @@ from interregion.identity.levels import Level, UnknownLevel, parse_level
 from interregion.identity.models import Account
 from interregion.identity.pairwise import pairwise_id
 from interregion.window.models import WindowCode
-from signing.errors import SigningError
-from signing.jwt import IDENTITY_ASSERTION, decode_unverified, issue_jwt, verify_jwt
+from signing.jwt import IDENTITY_ASSERTION
 
 if TYPE_CHECKING:
     from interregion.node import Node
@@ -47,19 +47,23 @@ ASSERTION_LIFETIME = timedelta(minutes=2)
 # Crockford-style alphabet: no I, L, O, U to misread; 12 characters = 60 bits.
 _CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_CHARS = 12
-BACK_CHANNEL_TIMEOUT_SECONDS = 10
-MAX_BACK_CHANNEL_CHARS = 64 * 1024
+MAX_BACK_CHANNEL_CHARS = MAX_MESSAGE_CHARS
 
-
-@dataclass
-class AssertionRefused(Exception):
-    reason: str
-    message: str
-    status: int = 400
-    peer: str = ""
-
-    def __str__(self) -> str:
-        return f"{self.reason}: {self.message}"
+# The back channel is one kind of the nodes' signed exchange (interregion/exchange).
+IDENTITY_ASSERTION_KIND = MessageKind(
+    name="identity-assertion",
+    request_typ=IDENTITY_ASSERTION_REQUEST,
+    response_typ=IDENTITY_ASSERTION,
+    endpoint="identity_assertion",
+    requester_role="case-window",
+    responder_role="identity-provider",
+    request_lifetime=REQUEST_LIFETIME,
+    response_lifetime=ASSERTION_LIFETIME,
+    answered_event="window.assertion-issued",
+    accepted_event="window.assertion-accepted",
+    refused_event="window.assertion-refused",
+)
+AssertionRefused = ExchangeRefused  # the name this module used before the exchange existed
 
 
 def normalise_code(code: str) -> str:
@@ -110,46 +114,19 @@ def issue_code(
 # --- home side --------------------------------------------------------------------------
 
 
-def answer_request(session: Session, *, node: Node, token: str, now: datetime) -> tuple[str, str]:
-    """Verify a window's request JWT and redeem its code; returns (assertion JWT, peer region)."""
-    try:
-        claimed_issuer = str(decode_unverified(token).claims.get("iss", ""))
-    except SigningError:
-        raise AssertionRefused("malformed", "the request is not a JWT") from None
-    try:
-        requester = node.federation().member_by_entity_id(claimed_issuer)
-    except KeyError:
-        raise AssertionRefused(
-            "unknown-issuer", "the requester is not a federation member", 403
-        ) from None
-    try:
-        claims = verify_jwt(
-            token,
-            trust=node.registry,
-            issuer=requester.entity_id,
-            audience=node.entity_id,
-            typ=IDENTITY_ASSERTION_REQUEST,
-            replay_cache=node.replay_cache,
-            max_lifetime=REQUEST_LIFETIME,
-            now=now,
-        )
-    except SigningError as error:
-        raise AssertionRefused(
-            error.reason, "the request was refused", 403, requester.region_code
-        ) from None
-    code = claims.get("code")
+def _answer(session: Session, *, node: Node, incoming: Incoming) -> Reply:
+    peer, now = incoming.peer, incoming.now
+    code = incoming.claims.get("code")
     normalised = normalise_code(code) if isinstance(code, str) else ""
     if not is_well_formed_code(normalised):
-        raise AssertionRefused(
-            "malformed", "the request carries no well-formed code", 400, requester.region_code
-        )
+        raise ExchangeRefused("malformed", "the request carries no well-formed code", 400, peer)
     redeemed = session.execute(
         update(WindowCode)
         .where(
             WindowCode.code_hash == _code_hash(normalised),
             WindowCode.redeemed_at.is_(None),
             WindowCode.expires_at > now,
-            WindowCode.audience_region == requester.region_code,
+            WindowCode.audience_region == peer,
         )
         .values(redeemed_at=now)
         .returning(
@@ -157,40 +134,35 @@ def answer_request(session: Session, *, node: Node, token: str, now: datetime) -
         )
     ).first()
     if redeemed is None:
-        raise AssertionRefused(
+        raise ExchangeRefused(
             "code-not-valid",
             "the code is unknown, used, expired or meant for another region",
             403,
-            requester.region_code,
+            peer,
         )
     account_id, level, authn_at, released = redeemed
     account = accounts.get(session, account_id)
     if account is None:
-        raise AssertionRefused(
-            "code-not-valid", "the account no longer exists", 403, requester.region_code
-        )
+        raise ExchangeRefused("code-not-valid", "the account no longer exists", 403, peer)
     values = identity.attribute_values(account, home_region=node.region_code)
-    assertion = issue_jwt(
-        {
-            "sub": pairwise_id(
-                node.secrets.pairwise_key,
-                account_id=account.id,
-                relying_entity_id=requester.entity_id,
-            ),
-            "acr": parse_level(level).uri,
-            "loa": level,
-            "auth_time": int(authn_at.timestamp()),
-            "home_region": node.region_code,
-            "attributes": {key: values[key] for key in released if key in values},
-        },
-        key=node.signing_key("jwt"),
-        issuer=node.entity_id,
-        audience=requester.entity_id,
-        typ=IDENTITY_ASSERTION,
-        lifetime=ASSERTION_LIFETIME,
-        now=now,
-    )
-    return assertion, requester.region_code
+    claims = {
+        "sub": pairwise_id(
+            node.secrets.pairwise_key,
+            account_id=account.id,
+            relying_entity_id=incoming.requester.entity_id,
+        ),
+        "acr": parse_level(level).uri,
+        "loa": level,
+        "auth_time": int(authn_at.timestamp()),
+        "home_region": node.region_code,
+        "attributes": {key: values[key] for key in released if key in values},
+    }
+    return Reply(claims, detail={"released": sorted(claims["attributes"])})
+
+
+def answer_request(incoming: Incoming, session: Session, *, node: Node) -> Reply:
+    """The exchange handler of the identity back channel (home side)."""
+    return _answer(session, node=node, incoming=incoming)
 
 
 # --- relying (window) side ----------------------------------------------------------------
@@ -217,90 +189,56 @@ class WindowIdentity:
 def fetch_identity(
     *, node: Node, home_region: str, code: str, min_level: Level, now: datetime
 ) -> WindowIdentity:
-    """Ask the applicant's home node for their identity; verify what comes back."""
-    home = next((m for m in node.federation().members if m.region_code == home_region), None)
-    if home is None or "identity_assertion" not in home.endpoints:
-        raise AssertionRefused("unknown-region", "there is no home node for this region", 404)
+    """Ask the applicant's home node for their identity over the exchange; verify the answer.
+
+    Refusals raise :class:`ExchangeRefused`; those from the exchange are already audited
+    (``audit_record`` set), a malformed code is refused before anything is sent.
+    """
     normalised = normalise_code(code)
     if not is_well_formed_code(normalised):
-        raise AssertionRefused(
-            "malformed", "a code has twelve letters and digits", 422, home_region
+        raise ExchangeRefused("malformed", "a code has twelve letters and digits", 422, home_region)
+    found: list[WindowIdentity] = []
+
+    def accept(claims: dict[str, Any]) -> Accepted:
+        identity_ = _identity_from(claims, home_region=home_region, min_level=min_level)
+        found.append(identity_)
+        return Accepted(
+            actor=f"{identity_.subject}@{home_region}",
+            detail={"level": identity_.level.value, "attributes": sorted(identity_.values)},
         )
-    request = issue_jwt(
-        {"code": normalised},
-        key=node.signing_key("jwt"),
-        issuer=node.entity_id,
-        audience=home.entity_id,
-        typ=IDENTITY_ASSERTION_REQUEST,
-        lifetime=REQUEST_LIFETIME,
+
+    exchanged = node.exchange.call(
+        IDENTITY_ASSERTION_KIND,
+        peer_region=home_region,
+        claims={"code": normalised},
+        accept=accept,
         now=now,
     )
-    try:
-        response = httpx.post(
-            home.endpoints["identity_assertion"],
-            json={"request": request},
-            timeout=BACK_CHANNEL_TIMEOUT_SECONDS,
-            follow_redirects=False,
-        )
-    except httpx.HTTPError:
-        raise AssertionRefused(
-            "home-unreachable", "the home node did not answer", 502, home_region
-        ) from None
-    body = _json_object(response)
-    if response.status_code != 200:
-        reason = str(body.get("reason", "refused-by-home"))[:64]
-        raise AssertionRefused(reason, "the home node refused the request", 403, home_region)
-    token = body.get("assertion")
-    if not isinstance(token, str) or len(token) > MAX_BACK_CHANNEL_CHARS:
-        raise AssertionRefused("malformed", "the home node sent no assertion", 502, home_region)
-    try:
-        claims = verify_jwt(
-            token,
-            trust=node.registry,
-            issuer=home.entity_id,
-            audience=node.entity_id,
-            typ=IDENTITY_ASSERTION,
-            replay_cache=node.replay_cache,
-            max_lifetime=ASSERTION_LIFETIME,
-            now=now,
-        )
-    except SigningError as error:
-        raise AssertionRefused(
-            error.reason, "the identity assertion was refused", 403, home_region
-        ) from None
-    return _identity_from(claims, token=token, home_region=home_region, min_level=min_level)
+    identity_ = found[0]
+    return WindowIdentity(
+        identity_.home_region, identity_.subject, identity_.level, identity_.values,
+        exchanged.response,
+    )  # fmt: skip
 
 
-def _json_object(response: httpx.Response) -> dict[str, Any]:
-    if len(response.content) > MAX_BACK_CHANNEL_CHARS:
-        raise AssertionRefused("malformed", "the home node's answer is too large", 502)
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
-def _identity_from(
-    claims: dict[str, Any], *, token: str, home_region: str, min_level: Level
-) -> WindowIdentity:
+def _identity_from(claims: dict[str, Any], *, home_region: str, min_level: Level) -> WindowIdentity:
     subject, raw_values = claims.get("sub"), claims.get("attributes")
     if not isinstance(subject, str) or not subject or not isinstance(raw_values, dict):
-        raise AssertionRefused(
+        raise ExchangeRefused(
             "malformed", "the assertion lacks a subject or attributes", 403, home_region
         )
     if claims.get("home_region") != home_region:
-        raise AssertionRefused(
+        raise ExchangeRefused(
             "malformed", "the assertion is about another region", 403, home_region
         )
     try:
         level = parse_level(str(claims.get("acr", "")))
     except UnknownLevel:
-        raise AssertionRefused(
+        raise ExchangeRefused(
             "unknown-level", "unknown level of assurance", 403, home_region
         ) from None
     if not level.meets(min_level):
-        raise AssertionRefused(
+        raise ExchangeRefused(
             "level-too-low",
             f"the window needs {min_level.value}, got {level.value}",
             403,
@@ -311,4 +249,4 @@ def _identity_from(
         for key, value in raw_values.items()
         if key in attributes.BY_KEY and isinstance(value, str)
     }
-    return WindowIdentity(home_region, subject, level, values, token)
+    return WindowIdentity(home_region, subject, level, values, "")

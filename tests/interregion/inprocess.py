@@ -1,0 +1,83 @@
+"""Four node apps in one process (the real app factory, real SQLite), talking over httpx.
+
+The exchange's HTTP hop is routed by host to each app's TestClient, so a
+request from node A really travels as HTTP to node B's route, without ports.
+Used where the process boundary is not the point (protocol and unit tests).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+from starlette.testclient import TestClient
+
+from delta.settings import Settings, load_settings
+from interregion.app import create_node_app
+from interregion.clock import utcnow
+from interregion.federation.provisioning import provision
+from interregion.node import Node
+from standards.regions import DELTA_PROVINCES
+
+
+def node_url(code: str) -> str:
+    return f"http://node-{code}.test"
+
+
+class Routed(httpx.BaseTransport):
+    """Send each request to the in-process app whose base URL it names."""
+
+    def __init__(self, clients: dict[str, TestClient]) -> None:
+        self._clients = clients
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        base = f"{request.url.scheme}://{request.url.host}"
+        client = self._clients.get(base)
+        if client is None:
+            raise httpx.ConnectError(f"no app at {base}", request=request)
+        answer = client.send(request)
+        return httpx.Response(answer.status_code, headers=answer.headers, content=answer.content)
+
+
+@dataclass
+class InProcessFederation:
+    home: Path
+    settings: Settings
+    apps: dict[str, FastAPI] = field(default_factory=dict)
+    clients: dict[str, TestClient] = field(default_factory=dict)
+
+    def node(self, code: str) -> Node:
+        node: Node = self.apps[code].state.web.node
+        return node
+
+    def client(self, code: str) -> TestClient:
+        return self.clients[code]
+
+    def entity_id(self, code: str) -> str:
+        return f"{node_url(code)}/saml/metadata"
+
+    def routed(self) -> Routed:
+        return Routed({node_url(code): client for code, client in self.clients.items()})
+
+
+@contextmanager
+def in_process_federation(home: Path, **overrides: object) -> Iterator[InProcessFederation]:
+    provision(home, base_urls={code: node_url(code) for code in DELTA_PROVINCES}, now=utcnow())
+    settings = load_settings(
+        home=home, env="test", secret_key=secrets.token_urlsafe(32), **overrides
+    )
+    federation = InProcessFederation(home=home, settings=settings)
+    with ExitStack() as stack:
+        for code in DELTA_PROVINCES:
+            app = create_node_app(settings, code)
+            federation.apps[code] = app
+            client = TestClient(app, base_url=node_url(code))
+            federation.clients[code] = stack.enter_context(client)
+        for code in DELTA_PROVINCES:
+            federation.node(code).exchange.use_transport(federation.routed())
+        yield federation
