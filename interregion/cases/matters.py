@@ -1,8 +1,9 @@
 """Signed matter lists: each region signs its own; every node reads and verifies everyone's.
 
-A node serves its list at ``<cases endpoint>/matters`` as a compact JWS
-(``typ delta-matter-list+jws``) signed with its registry key. Other nodes
-fetch it, verify it against the registry (issuer = that region's entity ID)
+A node signs its list as a compact JWS (``typ delta-matter-list+jws``) with
+its registry key and serves it to everyone at ``/cases/matters`` and to
+other nodes over the exchange (kind ``case-matters``). Other nodes fetch it,
+verify it against the registry (issuer = that region's entity ID)
 and keep the last good copy in ``case_matter_list``: a window can take a
 case in for a region whose node is down, with that region's last list.
 """
@@ -15,10 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import httpx
+from sqlalchemy.exc import IntegrityError
 
 from interregion.cases.catalogue import matter_list_document
 from interregion.cases.models import MatterListCopy
+from interregion.exchange import ExchangeRefused
 from signing.errors import SigningError
 from signing.jws import parse_json_object, sign_jws, verify_jws
 from signing.keys import Purpose
@@ -29,8 +31,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MATTER_LIST_TYP = "delta-matter-list+jws"
-FETCH_TIMEOUT_SECONDS = 5.0
-MAX_LIST_BYTES = 1024 * 1024
 
 
 class MatterListUnavailable(Exception):
@@ -106,7 +106,7 @@ class MatterLists:
                 pass  # e.g. the key was retired since: fetch again
         try:
             return self._fetch(region, now=now)
-        except (httpx.HTTPError, SigningError, ValueError, KeyError) as error:
+        except (ExchangeRefused, SigningError, ValueError, KeyError) as error:
             log.warning("matter list of %s: %s", region, type(error).__name__)
             if cached:
                 try:
@@ -116,21 +116,18 @@ class MatterLists:
             raise MatterListUnavailable(f"no verified matter list of {region}") from None
 
     def _fetch(self, region: str, *, now: datetime) -> MatterList:
-        url = self._node.federation().member(region).endpoints["cases"] + "/matters"
-        response = httpx.get(url, timeout=FETCH_TIMEOUT_SECONDS, follow_redirects=False)
-        if response.status_code != 200 or len(response.content) > MAX_LIST_BYTES:
-            raise ValueError(f"status {response.status_code}")
-        body = response.json()
-        token = body.get("signed_list") if isinstance(body, dict) else None
+        from interregion.cases.protocol import MATTERS
+
+        exchanged = self._node.exchange.call(MATTERS, peer_region=region, claims={}, now=now)
+        token = exchanged.claims.get("signed_list")
         if not isinstance(token, str):
             raise ValueError("no signed_list")
         listed = verify_list(self._node, token, region=region, now=now)
-        with self._node.transaction() as session:
-            copy = session.get(MatterListCopy, region)
-            if copy is None:
-                session.add(
-                    MatterListCopy(region=region, token=token, version=listed.version, fetched_at=now)
-                )
-            else:
+        try:
+            with self._node.transaction() as session:
+                copy = session.get(MatterListCopy, region) or MatterListCopy(region=region)
                 copy.token, copy.version, copy.fetched_at = token, listed.version, now
+                session.add(copy)
+        except IntegrityError:
+            pass  # another request stored the same list a moment ago
         return listed

@@ -1,0 +1,304 @@
+"""The delivery worker: one thread per node process that empties the outbox.
+
+Each round it claims the due messages (per case in order), pushes the
+materials they name, sends the messages in signed batches over the
+exchange, and records each receipt -- or schedules a retry with backoff and
+jitter. A peer that is down simply gets retried until it is back (hours
+later, everything still queued arrives, in order); supervisors see messages
+older than ``case_stuck_after_seconds``. The same loop hands the
+applicants' notifications to the notifier.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from interregion.cases import outbox, protocol
+from interregion.cases.intake import SUBMIT
+from interregion.cases.models import Case, CaseEvent, OutboxMessage
+from interregion.cases.notify import Notice, Notifier
+from interregion.cases.protocol import Receipt
+from interregion.cases.store import MaterialStore
+from interregion.clock import utcnow
+from interregion.exchange import ExchangeRefused, issue_request, request_sha256
+from signing.errors import SigningError
+from signing.keys import Purpose
+
+if TYPE_CHECKING:
+    from interregion.node import Node
+
+log = logging.getLogger(__name__)
+MATERIALS_BATCH_BYTES = 8 * 1024 * 1024
+NOTICES_PER_ROUND = 200
+
+
+@dataclass
+class RoundReport:
+    delivered: int = 0
+    retried: int = 0
+    notified: int = 0
+
+
+class DeliveryWorker:
+    def __init__(self, node: Node, *, store: MaterialStore, notifier: Notifier) -> None:
+        self.node = node
+        self.store = store
+        self.notifier = notifier
+        settings = node.settings
+        self.poll = settings.case_delivery_poll_seconds
+        self.batch = max(1, settings.case_delivery_batch)
+        self.base = settings.case_retry_base_seconds
+        self.cap = settings.case_retry_max_seconds
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        # Wake right after any commit that enqueued a message (no waiting for the poll).
+        event.listen(node.sessions, "after_commit", self._after_commit)
+
+    def _after_commit(self, session: Session) -> None:
+        if session.info.pop(outbox.WAKE, False):
+            self._wake.set()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(
+            target=self._run, name=f"case-delivery-{self.node.region_code}", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.poll)
+            self._wake.clear()
+            try:
+                report = self.run_once()
+            except Exception:  # a failed round must never stop deliveries for good
+                log.exception("case delivery round failed")
+                continue
+            if report.delivered or report.notified:
+                self._wake.set()  # there may be more right behind
+
+    # -- one round ----------------------------------------------------------------------------
+
+    def run_once(self, *, now: datetime | None = None) -> RoundReport:
+        report = RoundReport()
+        moment = now or utcnow()
+        with self.node.transaction() as session:
+            due = outbox.claim_due(session, now=moment, limit=self.batch * 4)
+            work = {peer: [_Pending.of(m) for m in messages] for peer, messages in due.items()}
+        for peer, messages in work.items():
+            self._deliver(peer, messages, report)
+        report.notified = self._notify()
+        return report
+
+    def _deliver(self, peer: str, messages: list[_Pending], report: RoundReport) -> None:
+        try:
+            self._push_materials(peer, messages)
+        except ExchangeRefused as refusal:
+            self._retry([m.id for m in messages], f"materials: {refusal.reason}", report)
+            return
+        for chunk in _chunks(messages, self.batch):
+            self._send(peer, chunk, report)
+
+    def _push_materials(self, peer: str, messages: list[_Pending]) -> None:
+        wanted = [(m.id, sha) for m in messages for sha in m.materials]
+        if not wanted:
+            return
+        batch: list[dict[str, Any]] = []
+        size = 0
+        for _, sha in wanted:
+            data = self.store.read(sha)
+            if batch and size + len(data) > MATERIALS_BATCH_BYTES:
+                self._send_materials(peer, batch)
+                batch, size = [], 0
+            encoded = base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
+            batch.append({"sha256": sha, "size": len(data), "data": encoded})
+            size += len(data)
+        if batch:
+            self._send_materials(peer, batch)
+        with self.node.transaction() as session:
+            for message_id in {mid for mid, _ in wanted}:
+                row = session.get(OutboxMessage, message_id)
+                if row is not None:
+                    row.materials = []  # pushed: a retry of the message need not send them again
+
+    def _send_materials(self, peer: str, batch: list[dict[str, Any]]) -> None:
+        self.node.exchange.call(
+            protocol.MATERIALS,
+            peer_region=peer,
+            claims={"materials": batch},
+            detail={"materials": len(batch)},
+        )
+
+    def _send(self, peer: str, messages: list[_Pending], report: RoundReport) -> None:
+        direction = messages[0].direction
+        batch_kind, message_kind = protocol.KINDS[direction]
+        node, now = self.node, utcnow()
+        try:
+            federation = node.federation()
+            own, responder = federation.member(node.region_code), federation.member(peer)
+            key = node.signing_key(Purpose.JWT)
+        except (SigningError, KeyError) as error:
+            self._retry([m.id for m in messages], f"federation: {error}", report)
+            return
+        tokens = {
+            m.id: issue_request(message_kind, m.claims(), key=key, requester=own,
+                                responder=responder, now=now)
+            for m in messages
+        }  # fmt: skip
+        try:
+            exchanged = node.exchange.call(
+                batch_kind,
+                peer_region=peer,
+                claims={"messages": list(tokens.values())},
+                detail={"messages": len(tokens), "cases": len({m.case for m in messages})},
+                now=now,
+            )
+        except ExchangeRefused as refusal:
+            self._retry([m.id for m in messages], f"{refusal.reason}", report)
+            return
+        receipts = {
+            r.mid: r
+            for r in map(Receipt.from_json, exchanged.claims.get("receipts") or [])
+            if r is not None
+        }
+        self._record(messages, tokens, receipts, exchanged.response, report)
+
+    def _record(
+        self,
+        messages: list[_Pending],
+        tokens: dict[str, str],
+        receipts: dict[str, Receipt],
+        response: str,
+        report: RoundReport,
+    ) -> None:
+        refused: list[tuple[_Pending, Receipt]] = []
+        retry: list[tuple[str, str]] = []
+        now = utcnow()
+        with self.node.transaction() as session:
+            for message in messages:
+                receipt = receipts.get(message.id)
+                expected = request_sha256(tokens[message.id])
+                if receipt is None or receipt.request_sha256 != expected:
+                    retry.append((message.id, "no receipt for this message"))
+                    continue
+                if receipt.status in ("applied", "duplicate"):
+                    outbox.mark_delivered(session, message_id=message.id, receipt=response,
+                                          request_hash=expected, now=now)  # fmt: skip
+                    if message.kind == SUBMIT:
+                        case = session.get(Case, message.case)
+                        if case is not None and case.delivered_at is None:
+                            case.delivered_at = now
+                    report.delivered += 1
+                    continue
+                retry.append((message.id, f"{receipt.reason}: {receipt.message}"))
+                if not receipt.retry:
+                    refused.append((message, receipt))
+            for message_id, error in retry:
+                outbox.schedule_retry(session, message_ids=[message_id], error=error, now=now,
+                                      base=self.base, cap=self.cap)  # fmt: skip
+        report.retried += len(retry)
+        for message, receipt in refused:  # the peer said no for good: visible, and audited here
+            self.node.audit.append(
+                event="case.message-refused", outcome="refused", reason=receipt.reason,
+                peer=message.peer,
+                detail={"case": message.case, "seq": message.seq, "kind": message.kind,
+                        "mid": message.id, "side": "sender", "message": receipt.message},
+            )  # fmt: skip
+
+    def _retry(self, message_ids: list[str], error: str, report: RoundReport) -> None:
+        with self.node.transaction() as session:
+            outbox.schedule_retry(session, message_ids=message_ids, error=error, now=utcnow(),
+                                  base=self.base, cap=self.cap)  # fmt: skip
+        report.retried += len(message_ids)
+
+    # -- notifications ------------------------------------------------------------------------
+
+    def _notify(self) -> int:
+        with self.node.transaction() as session:
+            rows = list(
+                session.scalars(
+                    select(CaseEvent)
+                    .where(CaseEvent.notify.is_(True), CaseEvent.notified_at.is_(None))
+                    .order_by(CaseEvent.id)
+                    .limit(NOTICES_PER_ROUND)
+                )
+            )
+            cases = {n: session.get(Case, n) for n in {r.case_number for r in rows}}
+            notices = [
+                Notice.of(row, case, base_url=self.node.member().base_url)
+                for row in rows
+                if (case := cases.get(row.case_number)) is not None
+            ]
+        sent = []
+        for notice, row in zip(notices, rows, strict=False):
+            try:
+                self.notifier.notify(notice)
+            except Exception:  # one failing channel must not hold the others back
+                log.exception("notifier failed for case %s", notice.case_number)
+                continue
+            sent.append(row.id)
+        if sent:
+            now = utcnow()
+            with self.node.transaction() as session:
+                for row_id in sent:
+                    row = session.get(CaseEvent, row_id)
+                    if row is not None:
+                        row.notified_at = now
+        return len(sent)
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """What a round needs of an outbox row, detached from its session."""
+
+    id: str
+    peer: str
+    case: str
+    seq: int
+    kind: str
+    body: dict[str, Any]
+    materials: tuple[str, ...]
+
+    @classmethod
+    def of(cls, row: OutboxMessage) -> _Pending:
+        return cls(row.id, row.peer, row.case_number, row.seq, row.kind, dict(row.body),
+                   tuple(row.materials or ()))  # fmt: skip
+
+    @property
+    def direction(self) -> str:
+        return "to-decider" if self.kind.startswith(("case.submitted", "case.supplemented")) else "to-window"
+
+    def claims(self) -> dict[str, Any]:
+        return protocol.message_claims(
+            kind=self.kind, mid=self.id, case=self.case, seq=self.seq, data=self.body
+        )
+
+
+def _chunks(items: list[_Pending], size: int) -> Iterable[list[_Pending]]:
+    """Batches of at most ``size`` messages of one direction, each case's run kept in order."""
+    by_direction: dict[str, list[_Pending]] = {}
+    for item in items:
+        by_direction.setdefault(item.direction, []).append(item)
+    for group in by_direction.values():
+        for start in range(0, len(group), size):
+            yield group[start : start + size]

@@ -1,0 +1,5 @@
+"""Staff pages (placeholder)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

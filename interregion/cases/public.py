@@ -1,0 +1,5 @@
+"""Public pages (placeholder)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
