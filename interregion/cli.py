@@ -185,3 +185,6 @@ def register(app: typer.Typer) -> None:
     demo = _group(app, "demo", "The demo catalog and servers.")
     demo.command("accounts")(demo_accounts)
     demo.command("totp")(demo_totp)
+    from interregion.cases.cli import register as register_cases  # window cases and staff
+
+    register_cases(app, demo)

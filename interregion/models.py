@@ -3,17 +3,7 @@
 from __future__ import annotations
 
 from interregion.audit.models import AuditRecord
-from interregion.identity.models import Account
-from interregion.sso.models import (
-    BrowserSession,
-    ConsumedAssertion,
-    IdpAuthnRequest,
-    PendingRequest,
-)
-from interregion.window.models import WindowCode
-
-# Window cases and staff (interregion/cases, interregion/staff).
-from interregion.cases.models import (  # noqa: E402
+from interregion.cases.models import (
     Case,
     CaseEvent,
     CaseLicence,
@@ -22,24 +12,32 @@ from interregion.cases.models import (  # noqa: E402
     MatterListCopy,
     OutboxMessage,
 )
-from interregion.staff.models import StaffAccount, StaffApiToken  # noqa: E402
+from interregion.identity.models import Account
+from interregion.sso.models import (
+    BrowserSession,
+    ConsumedAssertion,
+    IdpAuthnRequest,
+    PendingRequest,
+)
+from interregion.staff.models import StaffAccount, StaffApiToken
+from interregion.window.models import WindowCode
 
 __all__ = [
     "Account",
     "AuditRecord",
     "BrowserSession",
-    "ConsumedAssertion",
-    "IdpAuthnRequest",
-    "PendingRequest",
-    "WindowCode",
-    # Window cases and staff.
+    # Window cases and staff (interregion/cases, interregion/staff).
     "Case",
     "CaseEvent",
     "CaseLicence",
     "CaseMaterial",
+    "ConsumedAssertion",
+    "IdpAuthnRequest",
     "InboxMessage",
     "MatterListCopy",
     "OutboxMessage",
+    "PendingRequest",
     "StaffAccount",
     "StaffApiToken",
+    "WindowCode",
 ]

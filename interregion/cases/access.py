@@ -43,9 +43,12 @@ def case_for(session: Session, account: StaffAccount, number: str) -> Case:
     case = session.get(Case, number[:32])
     if case is None:
         raise Refused(
-            "case-not-found", "there is no such case here", 404, actor=actor(account),
+            "case-not-found",
+            "there is no such case here",
+            404,
+            actor=actor(account),
             detail={"case": number[:32]},
-        )  # fmt: skip
+        )
     if not may_see(account, case):
         raise Refused(
             "other-window",

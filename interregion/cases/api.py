@@ -65,8 +65,9 @@ def list_cases(
 ) -> Response:
     rows, total = operations.listing(desk, staff, status=status, overdue_only=overdue, page=page)
     now = utcnow()
-    return _json({"total": total, "page": page,
-                  "cases": [views.summary_json(c, now=now) for c in rows]})  # fmt: skip
+    return _json(
+        {"total": total, "page": page, "cases": [views.summary_json(c, now=now) for c in rows]}
+    )
 
 
 @router.get("/cases/{number}", summary="One case: materials, licences, timeline")
@@ -82,8 +83,9 @@ class IdentityBody(BaseModel):
 
 @router.post("/cases/{number}/identity", summary="Verify the applicant with their home region")
 def identity(number: str, body: IdentityBody, staff: ApiStaff, desk: DeskDep) -> Response:
-    applicant = operations.verify_identity(desk, staff, number, home=body.home, code=body.code,
-                                           level=body.level)  # fmt: skip
+    applicant = operations.verify_identity(
+        desk, staff, number, home=body.home, code=body.code, level=body.level
+    )
     return _json({"case": number, "applicant": applicant})
 
 
@@ -94,8 +96,9 @@ class ConsentBody(BaseModel):
 
 @router.post("/cases/{number}/consent", summary="Record the signed service consent (服务同意书)")
 def consent(number: str, body: ConsentBody, staff: ApiStaff, desk: DeskDep) -> Response:
-    record = operations.sign_consent(desk, staff, number, contact=body.contact,
-                                     signed=body.applicant_signed)  # fmt: skip
+    record = operations.sign_consent(
+        desk, staff, number, contact=body.contact, signed=body.applicant_signed
+    )
     return _json({"case": number, "consent": record})
 
 
@@ -109,9 +112,15 @@ def upload(
 ) -> Response:
     limit = desk.node.settings.case_max_material_bytes
     data = file.file.read(limit + 1)
-    row = operations.upload_material(desk, staff, number, material=material,
-                                     filename=file.filename or "", content_type=file.content_type,
-                                     data=data)  # fmt: skip
+    row = operations.upload_material(
+        desk,
+        staff,
+        number,
+        material=material,
+        filename=file.filename or "",
+        content_type=file.content_type,
+        data=data,
+    )
     return _json(views.material_json(row), 201)
 
 

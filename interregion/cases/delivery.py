@@ -161,10 +161,11 @@ class DeliveryWorker:
             self._retry([m.id for m in messages], f"federation: {error}", report)
             return
         tokens = {
-            m.id: issue_request(message_kind, m.claims(), key=key, requester=own,
-                                responder=responder, now=now)
+            m.id: issue_request(
+                message_kind, m.claims(), key=key, requester=own, responder=responder, now=now
+            )
             for m in messages
-        }  # fmt: skip
+        }
         try:
             exchanged = node.exchange.call(
                 batch_kind,
@@ -202,8 +203,13 @@ class DeliveryWorker:
                     retry.append((message.id, "no receipt for this message"))
                     continue
                 if receipt.status in ("applied", "duplicate"):
-                    outbox.mark_delivered(session, message_id=message.id, receipt=response,
-                                          request_hash=expected, now=now)  # fmt: skip
+                    outbox.mark_delivered(
+                        session,
+                        message_id=message.id,
+                        receipt=response,
+                        request_hash=expected,
+                        now=now,
+                    )
                     if message.kind == SUBMIT:
                         case = session.get(Case, message.case)
                         if case is not None and case.delivered_at is None:
@@ -214,21 +220,41 @@ class DeliveryWorker:
                 if not receipt.retry:
                     refused.append((message, receipt))
             for message_id, error in retry:
-                outbox.schedule_retry(session, message_ids=[message_id], error=error, now=now,
-                                      base=self.base, cap=self.cap)  # fmt: skip
+                outbox.schedule_retry(
+                    session,
+                    message_ids=[message_id],
+                    error=error,
+                    now=now,
+                    base=self.base,
+                    cap=self.cap,
+                )
         report.retried += len(retry)
         for message, receipt in refused:  # the peer said no for good: visible, and audited here
             self.node.audit.append(
-                event="case.message-refused", outcome="refused", reason=receipt.reason,
+                event="case.message-refused",
+                outcome="refused",
+                reason=receipt.reason,
                 peer=message.peer,
-                detail={"case": message.case, "seq": message.seq, "kind": message.kind,
-                        "mid": message.id, "side": "sender", "message": receipt.message},
-            )  # fmt: skip
+                detail={
+                    "case": message.case,
+                    "seq": message.seq,
+                    "kind": message.kind,
+                    "mid": message.id,
+                    "side": "sender",
+                    "message": receipt.message,
+                },
+            )
 
     def _retry(self, message_ids: list[str], error: str, report: RoundReport) -> None:
         with self.node.transaction() as session:
-            outbox.schedule_retry(session, message_ids=message_ids, error=error, now=utcnow(),
-                                  base=self.base, cap=self.cap)  # fmt: skip
+            outbox.schedule_retry(
+                session,
+                message_ids=message_ids,
+                error=error,
+                now=utcnow(),
+                base=self.base,
+                cap=self.cap,
+            )
         report.retried += len(message_ids)
 
     # -- notifications ------------------------------------------------------------------------
@@ -261,9 +287,9 @@ class DeliveryWorker:
             now = utcnow()
             with self.node.transaction() as session:
                 for row_id in sent:
-                    row = session.get(CaseEvent, row_id)
-                    if row is not None:
-                        row.notified_at = now
+                    done = session.get(CaseEvent, row_id)
+                    if done is not None:
+                        done.notified_at = now
         return len(sent)
 
 
@@ -281,12 +307,23 @@ class _Pending:
 
     @classmethod
     def of(cls, row: OutboxMessage) -> _Pending:
-        return cls(row.id, row.peer, row.case_number, row.seq, row.kind, dict(row.body),
-                   tuple(row.materials or ()))  # fmt: skip
+        return cls(
+            row.id,
+            row.peer,
+            row.case_number,
+            row.seq,
+            row.kind,
+            dict(row.body),
+            tuple(row.materials or ()),
+        )
 
     @property
     def direction(self) -> str:
-        return "to-decider" if self.kind.startswith(("case.submitted", "case.supplemented")) else "to-window"
+        return (
+            "to-decider"
+            if self.kind.startswith(("case.submitted", "case.supplemented"))
+            else "to-window"
+        )
 
     def claims(self) -> dict[str, Any]:
         return protocol.message_claims(

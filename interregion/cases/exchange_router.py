@@ -61,16 +61,22 @@ def matters_for_node(body: BatchBody, web: WebDep, desk: DeskDep) -> Response:
     return _answer(web, protocol.MATTERS, body.request, handle, [])
 
 
-def _answer(web: WebDep, kind: MessageKind, token: str, handler: Any, refusals: list[dict[str, Any]]) -> Response:
+def _answer(
+    web: WebDep, kind: MessageKind, token: str, handler: Any, refusals: list[dict[str, Any]]
+) -> Response:
     status, payload = web.node.exchange.answer(kind, token, handler)
     for refusal in refusals:  # outside the batch's transaction (SQLite has one writer)
         web.node.audit.append(
-            event="case.message-refused", outcome="refused", reason=refusal["reason"],
-            peer=refusal["peer"], detail={**refusal, "side": "receiver"},
-        )  # fmt: skip
+            event="case.message-refused",
+            outcome="refused",
+            reason=refusal["reason"],
+            peer=refusal["peer"],
+            detail={**refusal, "side": "receiver"},
+        )
     media_type = "application/json" if status == 200 else PROBLEM
-    return JSONResponse(payload, status_code=status, media_type=media_type,
-                        headers={"Cache-Control": "no-store"})  # fmt: skip
+    return JSONResponse(
+        payload, status_code=status, media_type=media_type, headers={"Cache-Control": "no-store"}
+    )
 
 
 def _unverified(token: Any) -> dict[str, Any]:
@@ -95,27 +101,48 @@ def _batch_handler(
     def handle(incoming: Incoming, session: Session) -> Reply:
         tokens = incoming.claims.get("messages")
         if not isinstance(tokens, list) or not 0 < len(tokens) <= MAX_BATCH_MESSAGES:
-            raise ExchangeRefused("malformed", "messages must be a list of 1..200 tokens", 400,
-                                  incoming.peer)  # fmt: skip
+            raise ExchangeRefused(
+                "malformed", "messages must be a list of 1..200 tokens", 400, incoming.peer
+            )
         receipts: list[Receipt] = []
         verified: list[Incoming] = []
         # 1. every message's own signature and jti, before this transaction writes anything
         for token in tokens:
             try:
                 message = verify_request(
-                    message_kind, token, registry=node.federation(), trust=node.registry,
-                    responder=node.member(), replay_cache=node.replay_cache, now=incoming.now,
-                )  # fmt: skip
+                    message_kind,
+                    token,
+                    registry=node.federation(),
+                    trust=node.registry,
+                    responder=node.member(),
+                    replay_cache=node.replay_cache,
+                    now=incoming.now,
+                )
                 if message.peer != incoming.peer:
                     raise ExchangeRefused("sender-mismatch", "a message signed by another node")
                 verified.append(message)
             except ExchangeRefused as refusal:
                 named = _unverified(token)
                 digest = protocol_hash(token)
-                receipts.append(Receipt(named["mid"], named["case"], named["seq"], digest,
-                                        "refused", refusal.reason, refusal.message))  # fmt: skip
-                refusals.append({**named, "reason": refusal.reason, "peer": incoming.peer,
-                                 "message": refusal.message})  # fmt: skip
+                receipts.append(
+                    Receipt(
+                        named["mid"],
+                        named["case"],
+                        named["seq"],
+                        digest,
+                        "refused",
+                        refusal.reason,
+                        refusal.message,
+                    )
+                )
+                refusals.append(
+                    {
+                        **named,
+                        "reason": refusal.reason,
+                        "peer": incoming.peer,
+                        "message": refusal.message,
+                    }
+                )
         # 2. apply, in order, each once
         own_list = desk.matters.get(node.region_code, now=incoming.now)
         applied: list[dict[str, Any]] = []
@@ -123,26 +150,53 @@ def _batch_handler(
             named = _unverified(message.token)
             try:
                 done = inbox.apply(
-                    session, own_region=node.region_code, sender=message.peer,
-                    claims=message.claims, request_hash=message.sha256, store=desk.store,
-                    own_list=own_list, now=incoming.now,
-                )  # fmt: skip
+                    session,
+                    own_region=node.region_code,
+                    sender=message.peer,
+                    claims=message.claims,
+                    request_hash=message.sha256,
+                    store=desk.store,
+                    own_list=own_list,
+                    now=incoming.now,
+                )
             except inbox.MessageRefused as refusal:
-                receipts.append(Receipt(named["mid"], named["case"], named["seq"], message.sha256,
-                                        "refused", refusal.reason, refusal.message, refusal.retry))  # fmt: skip
+                receipts.append(
+                    Receipt(
+                        named["mid"],
+                        named["case"],
+                        named["seq"],
+                        message.sha256,
+                        "refused",
+                        refusal.reason,
+                        refusal.message,
+                        refusal.retry,
+                    )
+                )
                 if not refusal.retry:
-                    refusals.append({**named, "reason": refusal.reason, "peer": message.peer,
-                                     "message": refusal.message})  # fmt: skip
+                    refusals.append(
+                        {
+                            **named,
+                            "reason": refusal.reason,
+                            "peer": message.peer,
+                            "message": refusal.message,
+                        }
+                    )
                 continue
             status = "duplicate" if done.duplicate else "applied"
-            receipts.append(Receipt(named["mid"], done.case_number, done.seq, message.sha256, status))
-            applied.append({"case": done.case_number, "seq": done.seq, "kind": done.kind,
-                            "status": status})  # fmt: skip
+            receipts.append(
+                Receipt(named["mid"], done.case_number, done.seq, message.sha256, status)
+            )
+            applied.append(
+                {"case": done.case_number, "seq": done.seq, "kind": done.kind, "status": status}
+            )
         return Reply(
             claims={"receipts": [r.as_json() for r in receipts]},
-            detail={"messages": len(tokens), "applied": applied,
-                    "refused": sum(1 for r in receipts if r.status == "refused")},
-        )  # fmt: skip
+            detail={
+                "messages": len(tokens),
+                "applied": applied,
+                "refused": sum(1 for r in receipts if r.status == "refused"),
+            },
+        )
 
     return handle
 
@@ -181,24 +235,30 @@ def receive_materials(body: BatchBody, web: WebDep, desk: DeskDep) -> Response:
     def handle(incoming: Incoming, session: Session) -> Reply:
         items = incoming.claims.get("materials")
         if not isinstance(items, list) or not items:
-            raise ExchangeRefused("malformed", "materials must be a non-empty list", 400,
-                                  incoming.peer)  # fmt: skip
+            raise ExchangeRefused(
+                "malformed", "materials must be a non-empty list", 400, incoming.peer
+            )
         checked: list[tuple[str, bytes]] = []
         for item in items:
             sha = item.get("sha256") if isinstance(item, dict) else None
             try:
                 data = _decode(item.get("data") if isinstance(item, dict) else None)
             except (ValueError, binascii.Error):
-                raise ExchangeRefused("malformed", "a material is not base64url", 400,
-                                      incoming.peer) from None  # fmt: skip
+                raise ExchangeRefused(
+                    "malformed", "a material is not base64url", 400, incoming.peer
+                ) from None
             if len(data) > max_bytes:
-                raise ExchangeRefused("too-large", "a material is over the size limit", 413,
-                                      incoming.peer)  # fmt: skip
+                raise ExchangeRefused(
+                    "too-large", "a material is over the size limit", 413, incoming.peer
+                )
             if not isinstance(sha, str) or hashlib.sha256(data).hexdigest() != sha:
                 raise ExchangeRefused(
-                    "material-hash-mismatch", "a material's bytes do not match its SHA-256", 422,
-                    incoming.peer, detail={"sha256": str(sha)[:64]},
-                )  # fmt: skip
+                    "material-hash-mismatch",
+                    "a material's bytes do not match its SHA-256",
+                    422,
+                    incoming.peer,
+                    detail={"sha256": str(sha)[:64]},
+                )
             checked.append((sha, data))
         for sha, data in checked:  # only once every one of them holds
             desk.store.put(data, sha256=sha)

@@ -107,9 +107,17 @@ def apply(
     case = session.get(Case, number)
     if kind == intake.SUBMIT:
         case = _receive_case(
-            session, own_region=own_region, sender=sender, number=number, seq=seq, data=data,
-            store=store, own_list=own_list, existing=case, now=now,
-        )  # fmt: skip
+            session,
+            own_region=own_region,
+            sender=sender,
+            number=number,
+            seq=seq,
+            data=data,
+            store=store,
+            own_list=own_list,
+            existing=case,
+            now=now,
+        )
     else:
         if case is None:
             raise MessageRefused("unknown-case", "no such case here")
@@ -262,8 +270,15 @@ def _receive_case(
     session.flush()
     session.add_all(_material_rows(number, entries, now))
     session.add_all(_licence_rows(number, data))
-    add_event(session, case=case, kind="received", actor=f"region:{sender}", now=now, seq=seq,
-              note="已收到专窗转来的申请 / Received from the accepting window")  # fmt: skip
+    add_event(
+        session,
+        case=case,
+        kind="received",
+        actor=f"region:{sender}",
+        now=now,
+        seq=seq,
+        note="已收到专窗转来的申请 / Received from the accepting window",
+    )
     return case
 
 
@@ -329,5 +344,13 @@ def _apply_update(
     else:
         raise MessageRefused("unknown-kind", f"unknown message kind {kind[:40]!r}")
     assert case.status in (*FINAL, ACCEPTED, CORRECTION)
-    add_event(session, case=case, kind=kind.removeprefix("case."), actor=actor, now=now, seq=seq,
-              note=note, notify=True)  # fmt: skip
+    add_event(
+        session,
+        case=case,
+        kind=kind.removeprefix("case."),
+        actor=actor,
+        now=now,
+        seq=seq,
+        note=note,
+        notify=True,
+    )

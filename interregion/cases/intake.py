@@ -103,7 +103,9 @@ def _draft(case: Case) -> None:
         raise IntakeRefused("not-a-draft", "the case has been sent already", 409)
 
 
-def attach_identity(session: Session, *, case: Case, identity: WindowIdentity, now: datetime) -> None:
+def attach_identity(
+    session: Session, *, case: Case, identity: WindowIdentity, now: datetime
+) -> None:
     _draft(case)
     holder = case.matter.get("holder", "either")
     kind = identity.values.get(attributes.SUBJECT_KIND.key, "resident")
@@ -167,8 +169,9 @@ def consent_text(case: Case) -> str:
         f"传送至{name_of(case.deciding_region)}{department}办理；办理结果将通过本窗口告知本人。\n"
         f"Service consent\nI, {applicant}, ask this window in {name_of(case.accepting_region)} to "
         f"take in my application for “{matter}” and agree that my identity data, my materials and "
-        f"the licences verified for it are sent to {department} in {name_of(case.deciding_region)}, "
-        f"which decides it; I will be told the result through this window.\n"
+        f"the licences verified for it are sent to {department} in "
+        f"{name_of(case.deciding_region)}, which decides it; "
+        f"I will be told the result through this window.\n"
         f"案件编号 / Case number: {case.number}"
     )
 
@@ -214,7 +217,9 @@ def _material_codes(case: Case) -> set[str]:
 
 def _draft_or_correction(case: Case) -> None:
     if case.status not in (DRAFT, CORRECTION):
-        raise IntakeRefused("not-editable", "materials can be added to drafts and in 补正 only", 409)
+        raise IntakeRefused(
+            "not-editable", "materials can be added to drafts and in 补正 only", 409
+        )
 
 
 def add_material(
@@ -303,9 +308,7 @@ def manifest_licence(row: CaseLicence) -> dict[str, Any]:
     }
 
 
-def submit(
-    session: Session, *, node: Node, case: Case, staff: StaffAccount, now: datetime
-) -> str:
+def submit(session: Session, *, node: Node, case: Case, staff: StaffAccount, now: datetime) -> str:
     """Send the case: status, query code, timeline and outgoing message in one transaction.
 
     Returns the query code (shown once, on the receipt; only its HMAC is kept).
@@ -317,7 +320,9 @@ def submit(
         raise IntakeRefused("no-consent", "the applicant has not signed the service consent")
     missing = missing_materials(session, case)
     if missing:
-        raise IntakeRefused("materials-missing", f"required materials missing: {', '.join(missing)}")
+        raise IntakeRefused(
+            "materials-missing", f"required materials missing: {', '.join(missing)}"
+        )
     materials = materials_of(session, case.number)
     code = numbers.new_query_code()
     case.query_code_hash = numbers.query_code_hash(node.secrets.cookie_key, case.number, code)
@@ -345,8 +350,15 @@ def submit(
         materials=[row.sha256 for row in materials],
         now=now,
     )
-    add_event(session, case=case, kind="submitted", actor=f"staff:{staff.username}", now=now,
-              note="已收件，材料已发往审批地 / Received; sent to the deciding region", notify=True)  # fmt: skip
+    add_event(
+        session,
+        case=case,
+        kind="submitted",
+        actor=f"staff:{staff.username}",
+        now=now,
+        note="已收件，材料已发往审批地 / Received; sent to the deciding region",
+        notify=True,
+    )
     return code
 
 
@@ -388,8 +400,15 @@ def supplement(
         materials=[row.sha256 for row in added],
         now=now,
     )
-    add_event(session, case=case, kind="supplemented", actor=f"staff:{staff.username}", now=now,
-              note=f"已补正 / Materials supplied: {note[:200]}", notify=True)  # fmt: skip
+    add_event(
+        session,
+        case=case,
+        kind="supplemented",
+        actor=f"staff:{staff.username}",
+        now=now,
+        note=f"已补正 / Materials supplied: {note[:200]}",
+        notify=True,
+    )
 
 
 def _asked(case: Case) -> datetime:

@@ -52,7 +52,11 @@ def sign_own_list(node: Node, *, now: datetime) -> str:
     body = {**matter_list_document(node.region_code), "issued_at": int(now.timestamp())}
     payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     return sign_jws(
-        payload, key=node.signing_key(Purpose.JWT), purpose=Purpose.JWT, typ=MATTER_LIST_TYP, now=now
+        payload,
+        key=node.signing_key(Purpose.JWT),
+        purpose=Purpose.JWT,
+        typ=MATTER_LIST_TYP,
+        now=now,
     )
 
 

@@ -41,27 +41,44 @@ def refusals(staff: StaffAccount, *, case: str = "") -> Iterator[None]:
     try:
         yield
     except IntakeRefused as error:
-        raise Refused(error.reason, error.message, error.status, actor=actor(staff),
-                      detail=detail) from None  # fmt: skip
+        raise Refused(
+            error.reason, error.message, error.status, actor=actor(staff), detail=detail
+        ) from None
     except UploadRefused as error:
-        raise Refused(error.reason, error.message, error.status, event="case.upload-refused",
-                      actor=actor(staff), detail=detail) from None  # fmt: skip
+        raise Refused(
+            error.reason,
+            error.message,
+            error.status,
+            event="case.upload-refused",
+            actor=actor(staff),
+            detail=detail,
+        ) from None
     except MatterListUnavailable as error:
         raise Refused("matter-list-unavailable", str(error), 503, actor=actor(staff)) from None
 
 
 def _change(
-    desk: CaseDesk, staff: StaffAccount, number: str, change: Callable[[Session, Case, datetime], T],
-    *, event: str, detail: dict[str, Any] | None = None,
-) -> T:  # fmt: skip
+    desk: CaseDesk,
+    staff: StaffAccount,
+    number: str,
+    change: Callable[[Session, Case, datetime], T],
+    *,
+    event: str,
+    detail: dict[str, Any] | None = None,
+) -> T:
     now = utcnow()
     with refusals(staff, case=number), desk.node.transaction() as session:
         case = access.case_for(session, staff, number)
         result = change(session, case, now)
         peer = case.deciding_region if case.side == "accepting" else case.accepting_region
         number = case.number
-    desk.node.audit.append(event=event, actor=actor(staff), peer=peer,
-                           detail={"case": number, **(detail or {})}, now=now)  # fmt: skip
+    desk.node.audit.append(
+        event=event,
+        actor=actor(staff),
+        peer=peer,
+        detail={"case": number, **(detail or {})},
+        now=now,
+    )
     return result
 
 
@@ -76,15 +93,25 @@ def open_case(desk: CaseDesk, staff: StaffAccount, *, matter_code: str) -> str:
         matters = desk.matters.get(region, now=now)
         matter = matters.find(matter_code)
         if matter is None:
-            raise IntakeRefused("unknown-matter", f"{region} lists no matter {matter_code[:40]!r}", 404)
+            raise IntakeRefused(
+                "unknown-matter", f"{region} lists no matter {matter_code[:40]!r}", 404
+            )
         with desk.node.transaction() as session:
             case = intake.open_draft(
-                session, node=desk.node, staff=staff,
-                matter={**matter, "list_version": matters.version}, now=now,
-            )  # fmt: skip
+                session,
+                node=desk.node,
+                staff=staff,
+                matter={**matter, "list_version": matters.version},
+                now=now,
+            )
             number = case.number
-    desk.node.audit.append(event="case.opened", actor=actor(staff), peer=region,
-                           detail={"case": number, "matter": matter_code}, now=now)  # fmt: skip
+    desk.node.audit.append(
+        event="case.opened",
+        actor=actor(staff),
+        peer=region,
+        detail={"case": number, "matter": matter_code},
+        now=now,
+    )
     return number
 
 
@@ -95,18 +122,32 @@ def verify_identity(
     with desk.node.transaction() as session:
         access.case_for(session, staff, number)
     try:
-        found = fetch_identity(node=desk.node, home_region=home, code=code,
-                               min_level=_level(level), now=utcnow())  # fmt: skip
+        found = fetch_identity(
+            node=desk.node, home_region=home, code=code, min_level=_level(level), now=utcnow()
+        )
     except ExchangeRefused as refusal:
-        raise Refused(refusal.reason, refusal.message, refusal.status, event="case.identity-refused",
-                      actor=actor(staff), peer=refusal.peer, detail={"case": number}) from None  # fmt: skip
+        raise Refused(
+            refusal.reason,
+            refusal.message,
+            refusal.status,
+            event="case.identity-refused",
+            actor=actor(staff),
+            peer=refusal.peer,
+            detail={"case": number},
+        ) from None
 
     def attach(session: Session, case: Case, now: datetime) -> dict[str, Any]:
         intake.attach_identity(session, case=case, identity=found, now=now)
         return intake.masked_applicant(case)
 
-    return _change(desk, staff, number, attach, event="case.identity-verified",
-                   detail={"home": home, "level": found.level.value})  # fmt: skip
+    return _change(
+        desk,
+        staff,
+        number,
+        attach,
+        event="case.identity-verified",
+        detail={"home": home, "level": found.level.value},
+    )
 
 
 def _level(value: str) -> Level:
@@ -116,37 +157,71 @@ def _level(value: str) -> Level:
         return Level.SUBSTANTIAL
 
 
-def sign_consent(desk: CaseDesk, staff: StaffAccount, number: str, *, contact: str, signed: bool) -> dict[str, Any]:
+def sign_consent(
+    desk: CaseDesk, staff: StaffAccount, number: str, *, contact: str, signed: bool
+) -> dict[str, Any]:
     require_role(staff, "clerk", action="take a case in")
     if not signed:
-        raise Refused("consent-not-signed", "the applicant must sign the service consent first",
-                      422, actor=actor(staff), detail={"case": number})  # fmt: skip
+        raise Refused(
+            "consent-not-signed",
+            "the applicant must sign the service consent first",
+            422,
+            actor=actor(staff),
+            detail={"case": number},
+        )
 
     def sign(session: Session, case: Case, now: datetime) -> dict[str, Any]:
-        return intake.sign_consent(session, node=desk.node, case=case, staff=staff,
-                                   contact=contact, now=now)  # fmt: skip
+        return intake.sign_consent(
+            session, node=desk.node, case=case, staff=staff, contact=contact, now=now
+        )
 
     return _change(desk, staff, number, sign, event="case.consent-signed")
 
 
 def upload_material(
-    desk: CaseDesk, staff: StaffAccount, number: str, *, material: str, filename: str,
-    content_type: str | None, data: bytes,
-) -> CaseMaterial:  # fmt: skip
+    desk: CaseDesk,
+    staff: StaffAccount,
+    number: str,
+    *,
+    material: str,
+    filename: str,
+    content_type: str | None,
+    data: bytes,
+) -> CaseMaterial:
     require_role(staff, "clerk", action="add materials")
     settings = desk.node.settings
     with refusals(staff, case=number):
-        checked = check_upload(data, filename=filename, declared_type=content_type,
-                               max_bytes=settings.case_max_material_bytes)  # fmt: skip
+        checked = check_upload(
+            data,
+            filename=filename,
+            declared_type=content_type,
+            max_bytes=settings.case_max_material_bytes,
+        )
 
     def add(session: Session, case: Case, now: datetime) -> CaseMaterial:
-        return intake.add_material(session, store=desk.store, case=case, material=material,
-                                   checked=checked, max_materials=settings.case_max_materials,
-                                   now=now)  # fmt: skip
+        return intake.add_material(
+            session,
+            store=desk.store,
+            case=case,
+            material=material,
+            checked=checked,
+            max_materials=settings.case_max_materials,
+            now=now,
+        )
 
-    return _change(desk, staff, number, add, event="case.material-added",
-                   detail={"material": material, "sha256": checked.sha256, "size": checked.size,
-                           "media_type": checked.media_type})  # fmt: skip
+    return _change(
+        desk,
+        staff,
+        number,
+        add,
+        event="case.material-added",
+        detail={
+            "material": material,
+            "sha256": checked.sha256,
+            "size": checked.size,
+            "media_type": checked.media_type,
+        },
+    )
 
 
 def submit(desk: CaseDesk, staff: StaffAccount, number: str) -> tuple[Case, str]:
@@ -184,34 +259,56 @@ def supplement(desk: CaseDesk, staff: StaffAccount, number: str, *, note: str) -
 
 def accept(desk: CaseDesk, staff: StaffAccount, number: str) -> None:
     require_role(staff, "reviewer", action="accept a case")
-    _change(desk, staff, number,
-            lambda s, c, now: review.accept(s, case=c, staff=staff, now=now),
-            event="case.accepted")  # fmt: skip
+    _change(
+        desk,
+        staff,
+        number,
+        lambda s, c, now: review.accept(s, case=c, staff=staff, now=now),
+        event="case.accepted",
+    )
 
 
-def request_correction(desk: CaseDesk, staff: StaffAccount, number: str, *, materials: list[str], note: str) -> None:
+def request_correction(
+    desk: CaseDesk, staff: StaffAccount, number: str, *, materials: list[str], note: str
+) -> None:
     require_role(staff, "reviewer", action="ask for more materials")
-    _change(desk, staff, number,
-            lambda s, c, now: review.request_correction(s, case=c, staff=staff, materials=materials,
-                                                        note=note, now=now),
-            event="case.correction-requested", detail={"materials": materials})  # fmt: skip
+    _change(
+        desk,
+        staff,
+        number,
+        lambda s, c, now: review.request_correction(
+            s, case=c, staff=staff, materials=materials, note=note, now=now
+        ),
+        event="case.correction-requested",
+        detail={"materials": materials},
+    )
 
 
 def decide(desk: CaseDesk, staff: StaffAccount, number: str, *, outcome: str, note: str) -> None:
     require_role(staff, "reviewer", action="decide a case")
     if outcome not in ("approved", "refused"):
         raise Refused("bad-outcome", "the outcome is approved or refused", 422, actor=actor(staff))
-    _change(desk, staff, number,
-            lambda s, c, now: review.decide(s, case=c, staff=staff, approved=outcome == "approved",
-                                            note=note, now=now),
-            event="case.decided", detail={"outcome": outcome})  # fmt: skip
+    _change(
+        desk,
+        staff,
+        number,
+        lambda s, c, now: review.decide(
+            s, case=c, staff=staff, approved=outcome == "approved", note=note, now=now
+        ),
+        event="case.decided",
+        detail={"outcome": outcome},
+    )
 
 
 def not_accept(desk: CaseDesk, staff: StaffAccount, number: str, *, note: str) -> None:
     require_role(staff, "reviewer", action="refuse to accept a case")
-    _change(desk, staff, number,
-            lambda s, c, now: review.not_accept(s, case=c, staff=staff, note=note, now=now),
-            event="case.not-accepted")  # fmt: skip
+    _change(
+        desk,
+        staff,
+        number,
+        lambda s, c, now: review.not_accept(s, case=c, staff=staff, note=note, now=now),
+        event="case.not-accepted",
+    )
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -243,57 +340,88 @@ def view(desk: CaseDesk, staff: StaffAccount, number: str, *, audit: bool = True
             case=case,
             materials=intake.materials_of(session, case.number),
             licences=intake.licences_of(session, case.number),
-            events=list(session.scalars(select(CaseEvent).where(CaseEvent.case_number == case.number)
-                                        .order_by(CaseEvent.id))),
+            events=list(
+                session.scalars(
+                    select(CaseEvent)
+                    .where(CaseEvent.case_number == case.number)
+                    .order_by(CaseEvent.id)
+                )
+            ),
             overdue=is_overdue(case, now),
             missing=intake.missing_materials(session, case) if case.status == "draft" else [],
-        )  # fmt: skip
+        )
     if audit:
-        desk.node.audit.append(event="case.viewed", actor=actor(staff),
-                               detail={"case": result.case.number}, now=now)  # fmt: skip
+        desk.node.audit.append(
+            event="case.viewed", actor=actor(staff), detail={"case": result.case.number}, now=now
+        )
     return result
 
 
-def material_bytes(desk: CaseDesk, staff: StaffAccount, number: str, sha256: str) -> tuple[CaseMaterial, bytes]:
+def material_bytes(
+    desk: CaseDesk, staff: StaffAccount, number: str, sha256: str
+) -> tuple[CaseMaterial, bytes]:
     with desk.node.transaction() as session:
         case = access.case_for(session, staff, number)
-        row = session.scalars(select(CaseMaterial).where(CaseMaterial.case_number == case.number,
-                                                         CaseMaterial.sha256 == sha256[:64])).first()  # fmt: skip
+        row = session.scalars(
+            select(CaseMaterial).where(
+                CaseMaterial.case_number == case.number, CaseMaterial.sha256 == sha256[:64]
+            )
+        ).first()
     if row is None:
-        raise Refused("material-not-found", "no such material in this case", 404, actor=actor(staff))
-    desk.node.audit.append(event="case.material-read", actor=actor(staff),
-                           detail={"case": number, "sha256": row.sha256})  # fmt: skip
+        raise Refused(
+            "material-not-found", "no such material in this case", 404, actor=actor(staff)
+        )
+    desk.node.audit.append(
+        event="case.material-read",
+        actor=actor(staff),
+        detail={"case": number, "sha256": row.sha256},
+    )
     return row, desk.store.read(row.sha256)
 
 
 def listing(
-    desk: CaseDesk, staff: StaffAccount, *, status: str = "", overdue_only: bool = False,
+    desk: CaseDesk,
+    staff: StaffAccount,
+    *,
+    status: str = "",
+    overdue_only: bool = False,
     page: int = 1,
-) -> tuple[list[Case], int]:  # fmt: skip
+) -> tuple[list[Case], int]:
     now = utcnow()
     with desk.node.transaction() as session:
         query = select(Case).where(access.visible(staff))
         if status:
             query = query.where(Case.status == status)
         if overdue_only:
-            query = query.where(Case.due_at.is_not(None), Case.due_at < now,
-                                Case.status.not_in(FINAL))  # fmt: skip
+            query = query.where(
+                Case.due_at.is_not(None), Case.due_at < now, Case.status.not_in(FINAL)
+            )
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = list(session.scalars(query.order_by(Case.created_at.desc())
-                                    .offset(max(0, page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))  # fmt: skip
+        rows = list(
+            session.scalars(
+                query.order_by(Case.created_at.desc())
+                .offset(max(0, page - 1) * PAGE_SIZE)
+                .limit(PAGE_SIZE)
+            )
+        )
     return rows, int(total)
 
 
-def stuck_messages(desk: CaseDesk, staff: StaffAccount, *, only_stuck: bool = False) -> list[outbox.OutboxRow]:
+def stuck_messages(
+    desk: CaseDesk, staff: StaffAccount, *, only_stuck: bool = False
+) -> list[outbox.OutboxRow]:
     require_role(staff, "supervisor", action="see the outbox")
     with desk.node.transaction() as session:
-        return outbox.undelivered(session, now=utcnow(), stuck_after=desk.stuck_after,
-                                  only_stuck=only_stuck)  # fmt: skip
+        return outbox.undelivered(
+            session, now=utcnow(), stuck_after=desk.stuck_after, only_stuck=only_stuck
+        )
 
 
 def retry_now(desk: CaseDesk, staff: StaffAccount) -> int:
     require_role(staff, "supervisor", action="retry deliveries")
     with desk.node.transaction() as session:
         count = outbox.retry_now(session, now=utcnow())
-    desk.node.audit.append(event="case.outbox-retry", actor=actor(staff), detail={"messages": count})
+    desk.node.audit.append(
+        event="case.outbox-retry", actor=actor(staff), detail={"messages": count}
+    )
     return count

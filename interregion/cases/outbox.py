@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
 from interregion.cases.models import Case, OutboxMessage
@@ -198,9 +198,17 @@ def undelivered(
     rows = session.scalars(query.order_by(OutboxMessage.created_at).limit(1000))
     return [
         OutboxRow(
-            m.id, m.peer, m.case_number, m.seq, m.kind, m.created_at, m.attempts,
-            m.next_attempt_at, m.last_error, m.created_at <= now - stuck_after,
-        )  # fmt: skip
+            m.id,
+            m.peer,
+            m.case_number,
+            m.seq,
+            m.kind,
+            m.created_at,
+            m.attempts,
+            m.next_attempt_at,
+            m.last_error,
+            m.created_at <= now - stuck_after,
+        )
         for m in rows
     ]
 
@@ -210,9 +218,7 @@ def counts(session: Session, *, now: datetime, stuck_after: timedelta) -> dict[s
     total = session.scalar(select(func.count()).where(pending)) or 0
     stuck = (
         session.scalar(
-            select(func.count()).where(
-                and_(pending, OutboxMessage.created_at <= now - stuck_after)
-            )
+            select(func.count()).where(and_(pending, OutboxMessage.created_at <= now - stuck_after))
         )
         or 0
     )
@@ -222,8 +228,9 @@ def counts(session: Session, *, now: datetime, stuck_after: timedelta) -> dict[s
 def retry_now(session: Session, *, now: datetime, peer: str | None = None) -> int:
     """A supervisor's "retry now": every undelivered message becomes due at once."""
     condition = OutboxMessage.delivered_at.is_(None)
+    query = update(OutboxMessage).where(condition)
     if peer:
-        condition = and_(condition, or_(OutboxMessage.peer == peer))
-    result = session.execute(update(OutboxMessage).where(condition).values(next_attempt_at=now))
+        query = query.where(OutboxMessage.peer == peer)
+    result = session.execute(query.values(next_attempt_at=now))
     session.info[WAKE] = True
     return int(getattr(result, "rowcount", 0) or 0)

@@ -104,7 +104,9 @@ KINDS: dict[str, tuple[MessageKind, MessageKind]] = {
 }
 
 
-def message_claims(*, kind: str, mid: str, case: str, seq: int, data: dict[str, Any]) -> dict[str, Any]:
+def message_claims(
+    *, kind: str, mid: str, case: str, seq: int, data: dict[str, Any]
+) -> dict[str, Any]:
     return {"kind": kind, "mid": mid, "case": case, "seq": seq, "data": data}
 
 

@@ -52,11 +52,24 @@ def accept(session: Session, *, case: Case, staff: StaffAccount, now: datetime) 
     case.accepted_at = now
     case.due_at = add_working_days(now, case.time_limit_days)
     case.updated_at = now
-    _send(session, case, ACCEPT, {
-        "accepted_at": int(now.timestamp()), "due_at": int(case.due_at.timestamp()),
-    }, now)  # fmt: skip
-    add_event(session, case=case, kind="accepted", actor=f"staff:{staff.username}", now=now,
-              note="已受理 / Accepted")  # fmt: skip
+    _send(
+        session,
+        case,
+        ACCEPT,
+        {
+            "accepted_at": int(now.timestamp()),
+            "due_at": int(case.due_at.timestamp()),
+        },
+        now,
+    )
+    add_event(
+        session,
+        case=case,
+        kind="accepted",
+        actor=f"staff:{staff.username}",
+        now=now,
+        note="已受理 / Accepted",
+    )
 
 
 def request_correction(
@@ -72,7 +85,9 @@ def request_correction(
     known = {str(m.get("code")) for m in case.matter.get("materials", []) if isinstance(m, dict)}
     asked = [code for code in materials if code in known]
     if not asked and not note.strip():
-        raise IntakeRefused("empty-correction", "name the materials needed or explain what is missing")
+        raise IntakeRefused(
+            "empty-correction", "name the materials needed or explain what is missing"
+        )
     round_number = int(case.correction.get("round", 0)) + 1
     case.correction = {
         "from": case.status,
@@ -84,8 +99,14 @@ def request_correction(
     case.status = CORRECTION
     case.updated_at = now
     _send(session, case, CORRECT, dict(case.correction), now)
-    add_event(session, case=case, kind="correction-requested", actor=f"staff:{staff.username}",
-              now=now, note=f"需补正 / More materials needed: {note[:200]}")  # fmt: skip
+    add_event(
+        session,
+        case=case,
+        kind="correction-requested",
+        actor=f"staff:{staff.username}",
+        now=now,
+        note=f"需补正 / More materials needed: {note[:200]}",
+    )
 
 
 def decide(
@@ -101,9 +122,15 @@ def decide(
     }
     case.updated_at = now
     _send(session, case, DECIDE, dict(case.decision), now)
-    add_event(session, case=case, kind="decided", actor=f"staff:{staff.username}", now=now,
-              note=("办结：准予 / Approved" if approved else "办结：不予许可 / Refused")
-              + (f" — {note[:200]}" if note else ""))  # fmt: skip
+    add_event(
+        session,
+        case=case,
+        kind="decided",
+        actor=f"staff:{staff.username}",
+        now=now,
+        note=("办结：准予 / Approved" if approved else "办结：不予许可 / Refused")
+        + (f" — {note[:200]}" if note else ""),
+    )
 
 
 def not_accept(
@@ -121,5 +148,11 @@ def not_accept(
     }
     case.updated_at = now
     _send(session, case, NOT_ACCEPT, dict(case.decision), now)
-    add_event(session, case=case, kind="not-accepted", actor=f"staff:{staff.username}", now=now,
-              note=f"不予受理 / Not accepted: {note[:200]}")  # fmt: skip
+    add_event(
+        session,
+        case=case,
+        kind="not-accepted",
+        actor=f"staff:{staff.username}",
+        now=now,
+        note=f"不予受理 / Not accepted: {note[:200]}",
+    )

@@ -83,7 +83,9 @@ def check_upload(
     if declared and declared not in ("application/octet-stream", kind):
         raise UploadRefused("disguised", f"declared as {declared[:40]} but the content is {kind}")
     if "." in name and not name.lower().endswith(EXTENSIONS[kind]):
-        raise UploadRefused("disguised", f"the name says {name.rsplit('.', 1)[-1][:10]!r}, the content is {kind}")
+        raise UploadRefused(
+            "disguised", f"the name says {name.rsplit('.', 1)[-1][:10]!r}, the content is {kind}"
+        )
     if kind == PDF:
         _check_pdf(data)
     else:
@@ -95,7 +97,9 @@ def _check_pdf(data: bytes) -> None:
     if b"%%EOF" not in data[-2048:]:
         raise UploadRefused("malformed", "the PDF ends early (no %%EOF)", 422)
     if _ACTIVE_PDF.search(data):
-        raise UploadRefused("active-content", "PDFs with scripts, launch actions or attachments are refused", 422)
+        raise UploadRefused(
+            "active-content", "PDFs with scripts, launch actions or attachments are refused", 422
+        )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -106,7 +110,9 @@ def _check_pdf(data: bytes) -> None:
     except UploadRefused:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
-        raise UploadRefused("malformed", f"the PDF does not parse ({type(error).__name__})", 422) from None
+        raise UploadRefused(
+            "malformed", f"the PDF does not parse ({type(error).__name__})", 422
+        ) from None
     if not 0 < pages <= MAX_PDF_PAGES:
         raise UploadRefused("malformed", f"a PDF with {pages} pages", 422)
 
@@ -125,6 +131,14 @@ def _check_image(data: bytes, kind: str) -> None:
                 image.load()  # verify() skips the pixel data; a truncated scan fails here
     except UploadRefused:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning) as error:  # fmt: skip
-        raise UploadRefused("malformed", f"the {expected} does not decode ({type(error).__name__})", 422) from None
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ) as error:
+        raise UploadRefused(
+            "malformed", f"the {expected} does not decode ({type(error).__name__})", 422
+        ) from None

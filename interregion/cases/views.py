@@ -42,8 +42,11 @@ def summary_json(case: Case, *, now: datetime) -> dict[str, Any]:
         "number": case.number,
         "side": case.side,
         "status": case.status,
-        "matter": {"code": case.matter_code, "name": case.matter.get("name"),
-                   "name_en": case.matter.get("name_en")},
+        "matter": {
+            "code": case.matter_code,
+            "name": case.matter.get("name"),
+            "name_en": case.matter.get("name_en"),
+        },
         "accepting_region": case.accepting_region,
         "accepting_window": case.accepting_window,
         "deciding_region": case.deciding_region,
@@ -55,7 +58,7 @@ def summary_json(case: Case, *, now: datetime) -> dict[str, Any]:
         "due_at": _iso(case.due_at),
         "decided_at": _iso(case.decided_at),
         "overdue": is_overdue(case, now),
-    }  # fmt: skip
+    }
 
 
 def material_json(row: CaseMaterial) -> dict[str, Any]:
@@ -83,8 +86,14 @@ def licence_json(row: CaseLicence) -> dict[str, Any]:
 
 
 def event_json(row: CaseEvent) -> dict[str, Any]:
-    return {"at": row.at.isoformat(), "kind": row.kind, "status": row.status,
-            "actor": row.actor, "note": row.note, "seq": row.seq}  # fmt: skip
+    return {
+        "at": row.at.isoformat(),
+        "kind": row.kind,
+        "status": row.status,
+        "actor": row.actor,
+        "note": row.note,
+        "seq": row.seq,
+    }
 
 
 def case_json(view: CaseView) -> dict[str, Any]:
@@ -131,7 +140,12 @@ def receipt_json(case: Case, code: str, *, base_url: str) -> dict[str, Any]:
 
 def material_response(row: CaseMaterial, data: bytes) -> Response:
     disposition = f"attachment; filename*=UTF-8''{quote(row.filename)}"
-    return Response(data, media_type=row.media_type, headers={
-        "Content-Disposition": disposition, "Cache-Control": "no-store",
-        "X-Content-Type-Options": "nosniff",
-    })  # fmt: skip
+    return Response(
+        data,
+        media_type=row.media_type,
+        headers={
+            "Content-Disposition": disposition,
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

@@ -75,9 +75,7 @@ def check_password(
     """
     if len(username) > MAX_USERNAME_CHARS or len(password) > MAX_PASSWORD_CHARS:
         raise LoginRefused("input-too-long")
-    account = session.scalars(
-        select(model).where(model.username == username.strip())
-    ).one_or_none()
+    account = session.scalars(select(model).where(model.username == username.strip())).one_or_none()
     if account is None:
         verify_password(None, password)
         raise LoginRefused("unknown-user")

@@ -39,7 +39,9 @@ class StaffAccount(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
-        CheckConstraint("role IN ('clerk', 'reviewer', 'supervisor')", name="ck_staff_account_role"),
+        CheckConstraint(
+            "role IN ('clerk', 'reviewer', 'supervisor')", name="ck_staff_account_role"
+        ),
     )
 
 

@@ -59,9 +59,7 @@ def login_submit(
     now, node, target = utcnow(), web.node, _next(next)
     try:
         with node.transaction() as session:
-            account = service.check_password(
-                session, username=username, password=password, now=now
-            )
+            account = service.check_password(session, username=username, password=password, now=now)
             token, _ = sessions.create(
                 session,
                 purpose=STAFF,
@@ -71,9 +69,12 @@ def login_submit(
             )
     except LoginRefused as refusal:
         node.audit.append(
-            event="staff.login", outcome="refused", reason=refusal.reason,
-            actor=f"username:{username[:64]}", now=now,
-        )  # fmt: skip
+            event="staff.login",
+            outcome="refused",
+            reason=refusal.reason,
+            actor=f"username:{username[:64]}",
+            now=now,
+        )
         return see_other(f"/staff/login?{urlencode({'next': target, 'error': '1'})}")
     node.audit.append(event="staff.login", actor=actor(account), detail={"next": "totp"}, now=now)
     response = see_other(f"/staff/totp?{urlencode({'next': target})}")
@@ -83,9 +84,7 @@ def login_submit(
 
 def _pending(web: WebDep, request: Request) -> StaffAccount | None:
     with web.node.transaction() as session:
-        row = sessions.load(
-            session, web.cookies.read(request, STAFF), purpose=STAFF, now=utcnow()
-        )
+        row = sessions.load(session, web.cookies.read(request, STAFF), purpose=STAFF, now=utcnow())
         if row is None or not row.pending_account_id:
             return None
         return session.get(StaffAccount, row.pending_account_id)

@@ -26,7 +26,7 @@ from interregion.web.cookies import token_hash
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 MIN_PASSWORD_CHARS = 12
-TOKEN_PREFIX = "dst_"
+TOKEN_PREFIX = "dst_"  # noqa: S105  (a prefix, not a secret)
 # Which kind of unit each role works in.
 ROLE_UNITS = {"clerk": "window", "reviewer": "department"}
 
@@ -134,7 +134,9 @@ def disable(session: Session, *, username: str, now: datetime) -> StaffAccount:
     return account
 
 
-def check_password(session: Session, *, username: str, password: str, now: datetime) -> StaffAccount:
+def check_password(
+    session: Session, *, username: str, password: str, now: datetime
+) -> StaffAccount:
     """Password step; a disabled account is refused like a locked one (same cost)."""
     found = find(session, username.strip()[:64]) if len(username) <= 64 else None
     if found is not None and found.disabled_at is not None:

@@ -56,8 +56,9 @@ def demo_username(region: str, role: str) -> str:
     return next(s.username for s in demo_staff(region) if s.role == role)
 
 
-def applicant_code(home: Node, *, window_region: str, who: str = "resident",
-                   full_id: bool = False) -> str:  # fmt: skip
+def applicant_code(
+    home: Node, *, window_region: str, who: str = "resident", full_id: bool = False
+) -> str:
     """What the applicant's login and consent at home would hand them: a one-time code.
 
     Made directly in the home node's database; the browser flow that makes
@@ -68,17 +69,28 @@ def applicant_code(home: Node, *, window_region: str, who: str = "resident",
     with home.transaction() as session:
         account = accounts.find_by_username(session, demo.username)
         assert account is not None
-        released = [attributes.NAME.key, attributes.MASKED_ID.key, attributes.DATE_OF_BIRTH.key,
-                    attributes.SUBJECT_KIND.key, attributes.HOME_REGION.key]  # fmt: skip
+        released = [
+            attributes.NAME.key,
+            attributes.MASKED_ID.key,
+            attributes.DATE_OF_BIRTH.key,
+            attributes.SUBJECT_KIND.key,
+            attributes.HOME_REGION.key,
+        ]
         if full_id:
             released.append(attributes.FULL_ID.key)
         if who == "company":
             released += [attributes.USCC.key, attributes.COMPANY_NAME.key, attributes.ROLE.key]
         return issue_code(
-            session, node=home, account=account, audience_region=window_region,
-            level=Level.SUBSTANTIAL, authn_at=now, released=released, full_id_consented=full_id,
+            session,
+            node=home,
+            account=account,
+            audience_region=window_region,
+            level=Level.SUBSTANTIAL,
+            authn_at=now,
+            released=released,
+            full_id_consented=full_id,
             now=now,
-        )  # fmt: skip
+        )
 
 
 @dataclass
@@ -99,29 +111,48 @@ class Api:
 
     def ok(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         answer = getattr(self, method)(path, **kwargs)
-        assert answer.status_code in (200, 201), f"{method} {path}: {answer.status_code} {answer.text}"
+        assert answer.status_code in (200, 201), (
+            f"{method} {path}: {answer.status_code} {answer.text}"
+        )
         body: dict[str, Any] = answer.json()
         return body
 
 
-def take_in(clerk: Api, *, code: str, home: str, matter: str = MATTER,
-            files: dict[str, bytes] | None = None, contact: str = "13812345678") -> dict[str, Any]:  # fmt: skip
+def take_in(
+    clerk: Api,
+    *,
+    code: str,
+    home: str,
+    matter: str = MATTER,
+    files: dict[str, bytes] | None = None,
+    contact: str = "13812345678",
+) -> dict[str, Any]:
     """A whole intake through the API: draft, identity, consent, materials, submit -> receipt."""
     number = clerk.ok("post", "/cases", json={"matter": matter})["number"]
     clerk.ok("post", f"/cases/{number}/identity", json={"home": home, "code": code})
-    clerk.ok("post", f"/cases/{number}/consent", json={"applicant_signed": True, "contact": contact})
+    clerk.ok(
+        "post", f"/cases/{number}/consent", json={"applicant_signed": True, "contact": contact}
+    )
     for material, data in (files or default_files(number)).items():
         kind = "application/pdf" if data.startswith(b"%PDF") else "image/png"
         name = "scan.pdf" if kind == "application/pdf" else "scan.png"
-        clerk.ok("post", f"/cases/{number}/materials", data={"material": material},
-                 files={"file": (name, data, kind)})  # fmt: skip
+        clerk.ok(
+            "post",
+            f"/cases/{number}/materials",
+            data={"material": material},
+            files={"file": (name, data, kind)},
+        )
     return clerk.ok("post", f"/cases/{number}/submit")
 
 
 def default_files(number: str) -> dict[str, bytes]:
     """Every required material of MATTER as a scan."""
-    return {"M01": pdf_bytes(f"form {number}"), "M90": png_bytes(hash(number) % 60000),
-            "M02": pdf_bytes(f"title {number}"), "M04": pdf_bytes(f"invoice {number}")}  # fmt: skip
+    return {
+        "M01": pdf_bytes(f"form {number}"),
+        "M90": png_bytes(hash(number) % 60000),
+        "M02": pdf_bytes(f"title {number}"),
+        "M04": pdf_bytes(f"invoice {number}"),
+    }
 
 
 def wait_for(condition: Callable[[], Any], *, timeout: float = 20, what: str = "") -> Any:
