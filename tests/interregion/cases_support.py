@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import pyotp
 from PIL import Image
 from pypdf import PdfWriter
 
@@ -163,3 +165,34 @@ def wait_for(condition: Callable[[], Any], *, timeout: float = 20, what: str = "
             return value
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what or condition}")
+
+
+# --- against real node processes (tests/interregion/cluster.py) ----------------------------------
+
+_TOKENS: dict[tuple[str, str, str], str] = {}
+
+
+def cluster_token(cluster: Any, region: str, role: str) -> str:
+    """An API token of the region's demo staff member in ``role`` (``delta staff token``)."""
+    key = (str(cluster.home), region, role)
+    if key not in _TOKENS:
+        out = cluster.cli("staff", "token", "--region", region, "--username",
+                          demo_username(region, role))  # fmt: skip
+        _TOKENS[key] = json.loads(out)["token"]
+    return _TOKENS[key]
+
+
+def staff_login(
+    browser: Any, base_url: str, region: str, role: str, *, next_path: str = "/cases"
+) -> Any:
+    """Log a tests.interregion.browser.Browser in as the region's demo staff member."""
+    who = next(s for s in demo_staff(region) if s.role == role)
+    page = browser.get(f"{base_url}/staff/login?next={next_path}")
+    page = browser.submit(page, username=who.username, password=who.password)
+    assert "/staff/totp" in page.url, page.text[:1000]
+    step = int(time.time()) // 30
+    for offset in (0, 1, 2):  # a code is good once: another test may have used this step's
+        page2 = browser.submit(page, code=pyotp.TOTP(who.totp_secret).at((step + offset) * 30))
+        if "/staff/totp" not in page2.url:
+            return page2
+    raise AssertionError(f"staff login of {who.username} failed:\n{page2.text[:1000]}")
