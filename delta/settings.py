@@ -83,7 +83,8 @@ class Settings(BaseSettings):
     # and the retry backoff (exponential from base to max, with full jitter).
     case_delivery_poll_seconds: float = 1.0
     case_delivery_batch: int = 50
-    case_delivery_timeout_seconds: float = 15.0
+    # A claimed message is left to its worker this long (a killed worker's claims then lapse).
+    case_delivery_lease_seconds: float = 30.0
     case_retry_base_seconds: float = 2.0
     case_retry_max_seconds: float = 300.0
     # A message still undelivered after this long shows up for supervisors.

@@ -11,14 +11,14 @@ applicants' notifications to the notifier.
 
 from __future__ import annotations
 
-import base64
 import logging
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import httpx
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
@@ -29,7 +29,13 @@ from interregion.cases.notify import Notice, Notifier
 from interregion.cases.protocol import Receipt
 from interregion.cases.store import MaterialStore
 from interregion.clock import utcnow
-from interregion.exchange import ExchangeRefused, issue_request, request_sha256
+from interregion.exchange import (
+    ExchangeRefused,
+    MessageKind,
+    issue_request,
+    request_sha256,
+    verify_response,
+)
 from signing.errors import SigningError
 from signing.keys import Purpose
 
@@ -37,7 +43,6 @@ if TYPE_CHECKING:
     from interregion.node import Node
 
 log = logging.getLogger(__name__)
-MATERIALS_BATCH_BYTES = 8 * 1024 * 1024
 NOTICES_PER_ROUND = 200
 
 
@@ -58,15 +63,29 @@ class DeliveryWorker:
         self.batch = max(1, settings.case_delivery_batch)
         self.base = settings.case_retry_base_seconds
         self.cap = settings.case_retry_max_seconds
+        self.lease = timedelta(seconds=settings.case_delivery_lease_seconds)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # Materials travel beside the exchange's tokens (multipart), on a client of their own.
+        self.http = httpx.Client(
+            timeout=settings.node_exchange_timeout_seconds, follow_redirects=False
+        )
         # Wake right after any commit that enqueued a message (no waiting for the poll).
         event.listen(node.sessions, "after_commit", self._after_commit)
 
     def _after_commit(self, session: Session) -> None:
         if session.info.pop(outbox.WAKE, False):
             self._wake.set()
+
+    def use_transport(self, transport: httpx.BaseTransport) -> None:
+        """Send materials through ``transport`` (tests route calls to in-process apps)."""
+        self.http.close()
+        self.http = httpx.Client(
+            transport=transport,
+            follow_redirects=False,
+            timeout=self.node.settings.node_exchange_timeout_seconds,
+        )
 
     def wake(self) -> None:
         self._wake.set()
@@ -84,6 +103,7 @@ class DeliveryWorker:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        self.http.close()
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -103,7 +123,7 @@ class DeliveryWorker:
         report = RoundReport()
         moment = now or utcnow()
         with self.node.transaction() as session:
-            due = outbox.claim_due(session, now=moment, limit=self.batch * 4)
+            due = outbox.claim_due(session, now=moment, limit=self.batch * 4, lease=self.lease)
             work = {peer: [_Pending.of(m) for m in messages] for peer, messages in due.items()}
         for peer, messages in work.items():
             self._deliver(peer, messages, report)
@@ -116,23 +136,21 @@ class DeliveryWorker:
         except ExchangeRefused as refusal:
             self._retry([m.id for m in messages], f"materials: {refusal.reason}", report)
             return
-        for chunk in _chunks(messages, self.batch):
-            self._send(peer, chunk, report)
+        for group in _by_direction(messages):
+            self._send(peer, group, report)
 
     def _push_materials(self, peer: str, messages: list[_Pending]) -> None:
         wanted = [(m.id, sha) for m in messages for sha in m.materials]
         if not wanted:
             return
-        batch: list[dict[str, Any]] = []
-        size = 0
-        for _, sha in wanted:
+        limit = self.node.settings.case_max_material_bytes
+        batch: list[tuple[str, bytes]] = []
+        for sha in dict.fromkeys(sha for _, sha in wanted):  # each once, in order
             data = self.store.read(sha)
-            if batch and size + len(data) > MATERIALS_BATCH_BYTES:
+            if batch and sum(len(d) for _, d in batch) + len(data) > limit:
                 self._send_materials(peer, batch)
-                batch, size = [], 0
-            encoded = base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
-            batch.append({"sha256": sha, "size": len(data), "data": encoded})
-            size += len(data)
+                batch = []
+            batch.append((sha, data))
         if batch:
             self._send_materials(peer, batch)
         with self.node.transaction() as session:
@@ -141,15 +159,64 @@ class DeliveryWorker:
                 if row is not None:
                     row.materials = []  # pushed: a retry of the message need not send them again
 
-    def _send_materials(self, peer: str, batch: list[dict[str, Any]]) -> None:
-        self.node.exchange.call(
-            protocol.MATERIALS,
-            peer_region=peer,
-            claims={"materials": batch},
-            detail={"materials": len(batch)},
+    def _send_materials(self, peer: str, batch: list[tuple[str, bytes]]) -> None:
+        """One multipart POST: the signed request listing the hashes, and the bytes beside it."""
+        node, now = self.node, utcnow()
+        kind = protocol.MATERIALS
+        try:
+            federation = node.federation()
+            own, responder = federation.member(node.region_code), federation.member(peer)
+            url = responder.endpoints[kind.endpoint]
+        except (SigningError, KeyError):
+            raise ExchangeRefused(
+                "unknown-region", "no endpoint for materials", 404, peer
+            ) from None
+        listed = [{"sha256": sha, "size": len(data)} for sha, data in batch]
+        token = issue_request(
+            kind,
+            {"materials": listed},
+            key=node.signing_key(Purpose.JWT),
+            requester=own,
+            responder=responder,
+            now=now,
+        )
+        files = [("material", (sha, data, "application/octet-stream")) for sha, data in batch]
+        try:
+            answer = self.http.post(url, data={"request": token}, files=files)
+            body = answer.json() if answer.content else {}
+        except (httpx.HTTPError, ValueError):
+            raise ExchangeRefused(
+                "peer-unreachable", "the peer did not answer", 502, peer
+            ) from None
+        if answer.status_code != 200 or not isinstance(body, dict):
+            reason = body.get("reason") if isinstance(body, dict) else None
+            refusal = ExchangeRefused(
+                str(reason or "refused-by-peer")[:64], "the peer refused the materials", 403, peer
+            )
+            node.audit.append(
+                event=kind.event("refused"),
+                outcome="refused",
+                reason=refusal.reason,
+                peer=peer,
+                detail={"kind": kind.name, "side": "requester", "materials": len(batch)},
+            )
+            raise refusal
+        response = body.get("response")
+        if not isinstance(response, str):
+            raise ExchangeRefused("malformed", "the peer sent no receipt", 502, peer)
+        verify_response(
+            kind,
+            response,
+            request=token,
+            requester=own,
+            responder=responder,
+            trust=node.registry,
+            replay_cache=node.replay_cache,
+            now=utcnow(),
         )
 
     def _send(self, peer: str, messages: list[_Pending], report: RoundReport) -> None:
+        """Sign each message, then send them in batches that fit one token of the exchange."""
         direction = messages[0].direction
         batch_kind, message_kind = protocol.KINDS[direction]
         node, now = self.node, utcnow()
@@ -160,19 +227,36 @@ class DeliveryWorker:
         except (SigningError, KeyError) as error:
             self._retry([m.id for m in messages], f"federation: {error}", report)
             return
-        tokens = {
-            m.id: issue_request(
-                message_kind, m.claims(), key=key, requester=own, responder=responder, now=now
+        batch: list[tuple[_Pending, str]] = []
+        size = 0
+        for message in messages:
+            token = issue_request(
+                message_kind, message.claims(), key=key, requester=own, responder=responder, now=now
             )
-            for m in messages
-        }
+            if len(token) > protocol.MAX_MESSAGE_CHARS:
+                self._retry([message.id], "the message is too large for the exchange", report)
+                continue
+            if batch and (
+                size + len(token) > protocol.BATCH_BUDGET_CHARS or len(batch) >= self.batch
+            ):
+                self._send_batch(peer, batch_kind, batch, report)
+                batch, size = [], 0
+            batch.append((message, token))
+            size += len(token) + 3
+        if batch:
+            self._send_batch(peer, batch_kind, batch, report)
+
+    def _send_batch(
+        self, peer: str, kind: MessageKind, batch: list[tuple[_Pending, str]], report: RoundReport
+    ) -> None:
+        messages = [m for m, _ in batch]
+        tokens = {m.id: token for m, token in batch}
         try:
-            exchanged = node.exchange.call(
-                batch_kind,
+            exchanged = self.node.exchange.call(
+                kind,
                 peer_region=peer,
                 claims={"messages": list(tokens.values())},
                 detail={"messages": len(tokens), "cases": len({m.case for m in messages})},
-                now=now,
             )
         except ExchangeRefused as refusal:
             self._retry([m.id for m in messages], f"{refusal.reason}", report)
@@ -331,11 +415,9 @@ class _Pending:
         )
 
 
-def _chunks(items: list[_Pending], size: int) -> Iterable[list[_Pending]]:
-    """Batches of at most ``size`` messages of one direction, each case's run kept in order."""
-    by_direction: dict[str, list[_Pending]] = {}
+def _by_direction(items: list[_Pending]) -> Iterable[list[_Pending]]:
+    """The messages of one direction together, each case's run kept in order."""
+    groups: dict[str, list[_Pending]] = {}
     for item in items:
-        by_direction.setdefault(item.direction, []).append(item)
-    for group in by_direction.values():
-        for start in range(0, len(group), size):
-            yield group[start : start + size]
+        groups.setdefault(item.direction, []).append(item)
+    return groups.values()

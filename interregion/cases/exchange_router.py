@@ -9,12 +9,10 @@ a refusal receipt and an audit record of their own.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, File, Form, UploadFile
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 from starlette.responses import JSONResponse, Response
@@ -41,7 +39,7 @@ MAX_BATCH_MESSAGES = 200
 
 
 class BatchBody(BaseModel):
-    request: str = Field(min_length=1, max_length=protocol.MAX_MATERIALS_REQUEST_CHARS)
+    request: str = Field(min_length=1, max_length=protocol.MAX_TOKEN_CHARS)
 
 
 @router.get("/cases/matters", summary="This region's matter list, signed (JWS)")
@@ -222,49 +220,40 @@ def receive_status(body: BatchBody, web: WebDep, desk: DeskDep) -> Response:
     return _answer(web, protocol.STATUS, body.request, handler, refusals)
 
 
-def _decode(data: Any) -> bytes:
-    if not isinstance(data, str) or not data.isascii():
-        raise ValueError("not base64url")
-    return base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))
-
-
 @router.post("/cases/exchange/materials", summary="Materials' bytes, checked against their SHA-256")
-def receive_materials(body: BatchBody, web: WebDep, desk: DeskDep) -> Response:
+def receive_materials(
+    web: WebDep,
+    desk: DeskDep,
+    request: Annotated[str, Form(max_length=protocol.MAX_TOKEN_CHARS)],
+    material: Annotated[list[UploadFile], File()],
+) -> Response:
+    """The signed request lists each material's SHA-256 and size; the bytes come beside it."""
     max_bytes = web.node.settings.case_max_material_bytes
+    received: dict[str, bytes] = {}
+    for upload in material[:MAX_BATCH_MESSAGES]:
+        received[str(upload.filename or "")[:64]] = upload.file.read(max_bytes + 1)
 
     def handle(incoming: Incoming, session: Session) -> Reply:
-        items = incoming.claims.get("materials")
-        if not isinstance(items, list) or not items:
-            raise ExchangeRefused(
-                "malformed", "materials must be a non-empty list", 400, incoming.peer
-            )
-        checked: list[tuple[str, bytes]] = []
-        for item in items:
+        listed = incoming.claims.get("materials")
+        if not isinstance(listed, list) or not listed or len(listed) != len(received):
+            raise ExchangeRefused("malformed", "the request must list exactly the materials sent",
+                                  400, incoming.peer)  # fmt: skip
+        for item in listed:
             sha = item.get("sha256") if isinstance(item, dict) else None
-            try:
-                data = _decode(item.get("data") if isinstance(item, dict) else None)
-            except (ValueError, binascii.Error):
+            data = received.get(sha) if isinstance(sha, str) else None
+            if data is None or len(data) > max_bytes:
+                raise ExchangeRefused("malformed", "a listed material is missing or too large",
+                                      400, incoming.peer)  # fmt: skip
+            if hashlib.sha256(data).hexdigest() != sha or item.get("size") != len(data):
                 raise ExchangeRefused(
-                    "malformed", "a material is not base64url", 400, incoming.peer
-                ) from None
-            if len(data) > max_bytes:
-                raise ExchangeRefused(
-                    "too-large", "a material is over the size limit", 413, incoming.peer
-                )
-            if not isinstance(sha, str) or hashlib.sha256(data).hexdigest() != sha:
-                raise ExchangeRefused(
-                    "material-hash-mismatch",
-                    "a material's bytes do not match its SHA-256",
-                    422,
-                    incoming.peer,
-                    detail={"sha256": str(sha)[:64]},
-                )
-            checked.append((sha, data))
-        for sha, data in checked:  # only once every one of them holds
+                    "material-hash-mismatch", "a material's bytes do not match its SHA-256", 422,
+                    incoming.peer, detail={"sha256": str(sha)[:64]},
+                )  # fmt: skip
+        for sha, data in received.items():  # only once every one of them holds
             desk.store.put(data, sha256=sha)
         return Reply(
-            claims={"stored": [sha for sha, _ in checked]},
-            detail={"stored": len(checked), "bytes": sum(len(d) for _, d in checked)},
+            claims={"stored": sorted(received)},
+            detail={"stored": len(received), "bytes": sum(len(d) for d in received.values())},
         )
 
-    return _answer(web, protocol.MATERIALS, body.request, handle, [])
+    return _answer(web, protocol.MATERIALS, request, handle, [])

@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 from interregion.cases.models import Case, OutboxMessage
 
 WAKE = "wake_delivery"  # session.info flag: the worker should look right after the commit
-LEASE = timedelta(seconds=60)
 
 
 def enqueue(
@@ -60,7 +59,9 @@ def backoff(attempts: int, *, base: float, cap: float, rng: random.Random | None
     return (rng or random).uniform(0, ceiling)
 
 
-def claim_due(session: Session, *, now: datetime, limit: int) -> dict[str, list[OutboxMessage]]:
+def claim_due(
+    session: Session, *, now: datetime, limit: int, lease: timedelta
+) -> dict[str, list[OutboxMessage]]:
     """Due messages by peer, each case's in order from its oldest undelivered one.
 
     Claimed rows get ``next_attempt_at`` pushed out by a lease, so another
@@ -99,7 +100,7 @@ def claim_due(session: Session, *, now: datetime, limit: int) -> dict[str, list[
                 break
             chosen.append(message)
             expected += 1
-    claimed = _lease(session, chosen, now=now)
+    claimed = _lease(session, chosen, now=now, lease=lease)
     grouped: dict[str, list[OutboxMessage]] = defaultdict(list)
     for message in chosen:
         if message.id in claimed:
@@ -107,7 +108,9 @@ def claim_due(session: Session, *, now: datetime, limit: int) -> dict[str, list[
     return dict(grouped)
 
 
-def _lease(session: Session, messages: list[OutboxMessage], *, now: datetime) -> set[str]:
+def _lease(
+    session: Session, messages: list[OutboxMessage], *, now: datetime, lease: timedelta
+) -> set[str]:
     claimed = set()
     for message in messages:
         result = session.execute(
@@ -117,7 +120,7 @@ def _lease(session: Session, messages: list[OutboxMessage], *, now: datetime) ->
                 OutboxMessage.delivered_at.is_(None),
                 OutboxMessage.next_attempt_at <= now,
             )
-            .values(next_attempt_at=now + LEASE)
+            .values(next_attempt_at=now + lease)
         )
         if int(getattr(result, "rowcount", 0) or 0) == 1:
             claimed.add(message.id)
@@ -195,7 +198,8 @@ def undelivered(
     query = select(OutboxMessage).where(OutboxMessage.delivered_at.is_(None))
     if only_stuck:
         query = query.where(OutboxMessage.created_at <= now - stuck_after)
-    rows = session.scalars(query.order_by(OutboxMessage.created_at).limit(1000))
+    order = (OutboxMessage.created_at, OutboxMessage.case_number, OutboxMessage.seq)
+    rows = session.scalars(query.order_by(*order).limit(1000))
     return [
         OutboxRow(
             m.id,

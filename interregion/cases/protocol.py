@@ -16,6 +16,10 @@ Three kinds, so the registry's roles say who may send what:
   region (``case-decider``): new cases and 补正 materials' manifests;
 * ``case-status``: deciding region to accepting window: 受理, 补正, 办结, 不予受理;
 * ``case-materials``: the materials' bytes, before the manifests that name them.
+  Every token of the exchange is at most 64 KiB (``signing.jws``), so the
+  bytes travel beside the signed request, in the same multipart POST: the
+  request lists each material's SHA-256 and size, the receiver stores only
+  bytes that match, and the manifest's receipt later confirms them all.
 """
 
 from __future__ import annotations
@@ -28,9 +32,11 @@ from interregion.exchange import MessageKind
 from signing.jwt import WINDOW_CASE
 
 MIB = 1024 * 1024
-MAX_BATCH_CHARS = 8 * MIB
-MAX_MESSAGE_CHARS = 512 * 1024
-MAX_MATERIALS_REQUEST_CHARS = 24 * MIB
+# Every JWS is at most 64 KiB (signing.jws.MAX_TOKEN_CHARS); a batch's messages, which travel
+# base64url-encoded once more inside it, get this much of it.
+MAX_TOKEN_CHARS = 64 * 1024
+BATCH_BUDGET_CHARS = 44 * 1024
+MAX_MESSAGE_CHARS = BATCH_BUDGET_CHARS
 MESSAGE_LIFETIME = timedelta(minutes=5)
 
 SUBMISSION = MessageKind(
@@ -40,8 +46,7 @@ SUBMISSION = MessageKind(
     endpoint="case_submission",
     requester_role="case-window",
     responder_role="case-decider",
-    max_request_chars=MAX_BATCH_CHARS,
-    max_response_chars=MIB,
+    max_request_chars=MAX_TOKEN_CHARS,
 )
 STATUS = MessageKind(
     name="case-status",
@@ -50,8 +55,7 @@ STATUS = MessageKind(
     endpoint="case_status",
     requester_role="case-decider",
     responder_role="case-window",
-    max_request_chars=MAX_BATCH_CHARS,
-    max_response_chars=MIB,
+    max_request_chars=MAX_TOKEN_CHARS,
 )
 MATERIALS = MessageKind(
     name="case-materials",
@@ -61,7 +65,6 @@ MATERIALS = MessageKind(
     requester_role="case-window",
     responder_role="case-decider",
     request_lifetime=timedelta(minutes=5),
-    max_request_chars=MAX_MATERIALS_REQUEST_CHARS,
 )
 
 # A region's signed matter list (the list is a JWS of its own inside the answer).
@@ -72,7 +75,7 @@ MATTERS = MessageKind(
     endpoint="case_matters",
     requester_role="case-window",
     responder_role="case-decider",
-    max_response_chars=2 * MIB,
+    max_response_chars=MAX_TOKEN_CHARS,
 )
 
 # One message inside a batch; verified with the same protocol functions as the batch.

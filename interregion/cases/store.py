@@ -3,8 +3,10 @@
 Content addressing makes every write idempotent (a retried transfer writes
 the same name with the same bytes) and lets the deciding node check a
 transferred material against the manifest by its name alone. Files are
-written to a temporary name, flushed to disk and renamed, so a crash never
-leaves a partial file under a real name.
+written to a temporary name and renamed, so a crashed process never leaves a
+partial file under a real name. Like the node database (SQLite WAL with
+``synchronous=NORMAL``), the store survives a killed process; it does not
+fsync every file, which would cost more than the rest of a delivery.
 """
 
 from __future__ import annotations
@@ -42,8 +44,5 @@ class MaterialStore:
             return
         target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         temporary = target.with_name(f".{sha256}.{secrets.token_hex(4)}.part")
-        with temporary.open("wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        temporary.write_bytes(data)
         os.replace(temporary, target)
