@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 NOTICES_PER_ROUND = 200
+MATERIALS_PER_REQUEST = 100
 
 
 @dataclass
@@ -131,33 +132,60 @@ class DeliveryWorker:
         return report
 
     def _deliver(self, peer: str, messages: list[_Pending], report: RoundReport) -> None:
-        try:
-            self._push_materials(peer, messages)
-        except ExchangeRefused as refusal:
-            self._retry([m.id for m in messages], f"materials: {refusal.reason}", report)
-            return
-        for group in _by_direction(messages):
+        ready, stalled, error = self._push_materials(peer, messages)
+        if stalled:
+            self._retry([m.id for m in stalled], f"materials: {error}", report)
+        for group in _by_direction(ready):
             self._send(peer, group, report)
 
-    def _push_materials(self, peer: str, messages: list[_Pending]) -> None:
-        wanted = [(m.id, sha) for m in messages for sha in m.materials]
-        if not wanted:
-            return
+    def _push_materials(
+        self, peer: str, messages: list[_Pending]
+    ) -> tuple[list[_Pending], list[_Pending], str]:
+        """Send the bytes the messages name, a few messages' worth per request.
+
+        Returns the messages whose materials are all at the peer now, those whose are not
+        (and must wait, with each case's later messages), and why.
+        """
         limit = self.node.settings.case_max_material_bytes
-        batch: list[tuple[str, bytes]] = []
-        for sha in dict.fromkeys(sha for _, sha in wanted):  # each once, in order
-            data = self.store.read(sha)
-            if batch and sum(len(d) for _, d in batch) + len(data) > limit:
-                self._send_materials(peer, batch)
-                batch = []
-            batch.append((sha, data))
-        if batch:
-            self._send_materials(peer, batch)
+        ready: list[_Pending] = []
+        chunk: list[_Pending] = []
+        files: dict[str, bytes] = {}
+        for message in messages:
+            if not message.materials:
+                ready.append(message)
+                continue
+            needed = {sha: self.store.read(sha) for sha in message.materials if sha not in files}
+            too_many = len(files) + len(needed) > MATERIALS_PER_REQUEST
+            if chunk and (
+                too_many or sum(map(len, files.values())) + sum(map(len, needed.values())) > limit
+            ):
+                error = self._flush(peer, chunk, files)
+                if error:
+                    return ready, _from(messages, chunk[0]), error
+                ready.extend(chunk)
+                chunk, files = [], {}
+            chunk.append(message)
+            files.update(needed)
+        if chunk:
+            error = self._flush(peer, chunk, files)
+            if error:
+                return ready, _from(messages, chunk[0]), error
+            ready.extend(chunk)
+        # Keep each case's run in order: a message never goes ahead of an earlier one.
+        order = {m.id: index for index, m in enumerate(messages)}
+        return sorted(ready, key=lambda m: order[m.id]), [], ""
+
+    def _flush(self, peer: str, chunk: list[_Pending], files: dict[str, bytes]) -> str:
+        try:
+            self._send_materials(peer, list(files.items()))
+        except ExchangeRefused as refusal:
+            return refusal.reason
         with self.node.transaction() as session:
-            for message_id in {mid for mid, _ in wanted}:
-                row = session.get(OutboxMessage, message_id)
+            for message in chunk:
+                row = session.get(OutboxMessage, message.id)
                 if row is not None:
                     row.materials = []  # pushed: a retry of the message need not send them again
+        return ""
 
     def _send_materials(self, peer: str, batch: list[tuple[str, bytes]]) -> None:
         """One multipart POST: the signed request listing the hashes, and the bytes beside it."""
@@ -413,6 +441,11 @@ class _Pending:
         return protocol.message_claims(
             kind=self.kind, mid=self.id, case=self.case, seq=self.seq, data=self.body
         )
+
+
+def _from(messages: list[_Pending], first: _Pending) -> list[_Pending]:
+    """``first`` and every message after it: what waits when a materials request fails."""
+    return messages[messages.index(first) :]
 
 
 def _by_direction(items: list[_Pending]) -> Iterable[list[_Pending]]:

@@ -230,7 +230,7 @@ def receive_materials(
     """The signed request lists each material's SHA-256 and size; the bytes come beside it."""
     max_bytes = web.node.settings.case_max_material_bytes
     received: dict[str, bytes] = {}
-    for upload in material[:MAX_BATCH_MESSAGES]:
+    for upload in material[: MAX_BATCH_MESSAGES + 1]:
         received[str(upload.filename or "")[:64]] = upload.file.read(max_bytes + 1)
 
     def handle(incoming: Incoming, session: Session) -> Reply:

@@ -11,6 +11,7 @@ import base64
 import hashlib
 from dataclasses import dataclass
 
+from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
 from interregion.cases.units import department_code, first_window, unit
@@ -70,6 +71,11 @@ def demo_staff(region: str) -> list[DemoStaff]:
     ]
 
 
+# The demo passwords are printed by ``delta demo staff``: hashing them at full argon2id cost
+# would only slow every first start down. Real accounts (``delta staff create``) get full cost.
+_DEMO_HASHER = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
+
+
 def seed_demo_staff(session: Session, *, region: str) -> int:
     created = 0
     for person in demo_staff(region):
@@ -84,6 +90,7 @@ def seed_demo_staff(session: Session, *, region: str) -> int:
             display_name=person.display_name,
             password=person.password,
             totp_secret=person.totp_secret,
+            password_hash=_DEMO_HASHER.hash(person.password),
         )
         created += 1
     return created

@@ -86,6 +86,7 @@ def create(
     display_name: str = "",
     password: str | None = None,
     totp_secret: str | None = None,
+    password_hash: str | None = None,
 ) -> NewStaff:
     if not USERNAME.match(username):
         raise StaffError("usernames are 3-64 of a-z, 0-9, '.', '_', '-', starting alphanumeric")
@@ -101,7 +102,7 @@ def create(
         display_name=(display_name or username)[:100],
         role=role,
         window=window,
-        password_hash=hash_password(password),
+        password_hash=password_hash or hash_password(password),
         totp_secret=secret,
     )
     session.add(account)
