@@ -140,7 +140,7 @@ def chaos(cluster: Cluster, stop: threading.Event, kills: dict[str, int]) -> Non
         try:
             if rows(cluster, A, "SELECT count(*) FROM case_file")[0][0]:
                 break
-        except Exception:  # noqa: S110  (the table is being created: look again)
+        except Exception:  # the table is being created: look again
             pass
     for code in [B, A] * KILLS_EACH:
         if stop.wait(rng.uniform(2.0, 4.0)):
@@ -156,8 +156,13 @@ def rows(cluster: Cluster, code: str, sql: str, *params: Any) -> list[tuple[Any,
 def settled(cluster: Cluster) -> bool:
     try:
         for code, side in ((A, "accepting"), (B, "deciding")):
-            final = rows(cluster, code, "SELECT count(*) FROM case_file WHERE side = ? AND status IN "
-                         "('approved', 'refused', 'not-accepted')", side)[0][0]  # fmt: skip
+            final = rows(
+                cluster,
+                code,
+                "SELECT count(*) FROM case_file WHERE side = ? AND status IN "
+                "('approved', 'refused', 'not-accepted')",
+                side,
+            )[0][0]
             waiting = rows(
                 cluster, code, "SELECT count(*) FROM case_outbox WHERE delivered_at IS NULL"
             )
@@ -175,8 +180,10 @@ def test_a_thousand_cases_survive_sigkills_of_both_nodes(soak: Cluster) -> None:
     reviewer, clerk = Staff(soak, B, "reviewer"), Staff(soak, A, "clerk")
     creator = subprocess.Popen(
         [str(BIN / "delta"), "demo", "cases", "--region", A, "--count", str(CASES), "--to", B],
-        env=soak.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        env=soak.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     workers = [
         threading.Thread(target=review, args=(reviewer, stop, 0, 2), daemon=True),
         threading.Thread(target=review, args=(Staff(soak, B, "reviewer"), stop, 1, 2), daemon=True),
@@ -185,7 +192,7 @@ def test_a_thousand_cases_survive_sigkills_of_both_nodes(soak: Cluster) -> None:
     killer = threading.Thread(target=chaos, args=(soak, stop, kills), daemon=True)
     for thread in (*workers, killer):
         thread.start()
-    out, err = creator.communicate(timeout=DEADLINE_SECONDS)
+    _, err = creator.communicate(timeout=DEADLINE_SECONDS)
     assert creator.returncode == 0, err.decode()[-2000:]
     created_after = time.monotonic() - started
     killer.join(timeout=DEADLINE_SECONDS)
@@ -208,16 +215,21 @@ def test_a_thousand_cases_survive_sigkills_of_both_nodes(soak: Cluster) -> None:
     # Every message applied once, in order: inboxes mirror the other side's outbox exactly.
     for sender, receiver in ((A, B), (B, A)):
         sent = rows(soak, sender, "SELECT id, case_number, seq, kind FROM case_outbox")
-        applied = rows(soak, receiver, "SELECT id, case_number, seq, kind FROM case_inbox WHERE sender = ?",
-                       sender)  # fmt: skip
+        applied = rows(
+            soak,
+            receiver,
+            "SELECT id, case_number, seq, kind FROM case_inbox WHERE sender = ?",
+            sender,
+        )
         assert sorted(sent) == sorted(applied), f"{sender} -> {receiver}"
         last_sent = dict(rows(soak, sender, "SELECT number, seq_out FROM case_file"))
         last_applied = dict(rows(soak, receiver, "SELECT number, seq_in FROM case_file"))
         assert last_sent == last_applied
     # The window saw the deciding region's steps once each and in order.
     timeline: dict[str, list[tuple[int, str]]] = defaultdict(list)
-    for number, seq, kind in rows(soak, A, "SELECT case_number, seq, kind FROM case_event "
-                                  "WHERE seq > 0 ORDER BY id"):  # fmt: skip
+    for number, seq, kind in rows(
+        soak, A, "SELECT case_number, seq, kind FROM case_event WHERE seq > 0 ORDER BY id"
+    ):
         timeline[number].append((seq, kind))
     sent_by_b: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for number, seq, kind in rows(
@@ -232,10 +244,13 @@ def test_a_thousand_cases_survive_sigkills_of_both_nodes(soak: Cluster) -> None:
         report = json.loads(soak.cli("audit", "verify", "--region", code))
         assert report["ok"], report
     figures = {
-        "cases": CASES, "kills": dict(kills), "seconds_total": round(elapsed, 1),
-        "seconds_to_take_in": round(created_after, 1), "corrections": corrected,
+        "cases": CASES,
+        "kills": dict(kills),
+        "seconds_total": round(elapsed, 1),
+        "seconds_to_take_in": round(created_after, 1),
+        "corrections": corrected,
         "messages_a_to_b": len(rows(soak, A, "SELECT id FROM case_outbox")),
         "messages_b_to_a": len(rows(soak, B, "SELECT id FROM case_outbox")),
-    }  # fmt: skip
+    }
     print(f"\nsoak figures: {json.dumps(figures)}")
     (soak.home / "soak-figures.json").write_text(json.dumps(figures))
