@@ -17,6 +17,10 @@ from delta.logging import configure_logging
 from delta.settings import Settings, load_settings
 from interregion.cases.setup import case_desk, install_cases
 from interregion.federation.router import router as federation_router
+from interregion.licences.api import router as licence_api_router
+from interregion.licences.desk import router as licence_desk_router
+from interregion.licences.holder import router as licence_holder_router
+from interregion.licences.router import router as licence_router
 from interregion.node import Node
 from interregion.sso.router_idp import router as idp_router
 from interregion.sso.router_sp import router as sp_router
@@ -82,6 +86,10 @@ def create_node_app(settings: Settings | None = None, region_code: str = "310000
     app.include_router(sp_router)
     app.include_router(idp_router)
     app.include_router(window_router)
+    app.include_router(licence_router)
+    app.include_router(licence_api_router)
+    app.include_router(licence_holder_router)
+    app.include_router(licence_desk_router)
     install_cases(app, cases)
     app.include_router(vendor_router)  # before the /static mount, which would shadow it
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

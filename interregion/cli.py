@@ -180,11 +180,15 @@ def _group(app: typer.Typer, name: str, help_text: str) -> typer.Typer:
 
 
 def register(app: typer.Typer) -> None:
+    from interregion.licences.cli import demo_licences, licence_app
+
     app.add_typer(node_app, name="node")
     app.add_typer(audit_app, name="audit")
+    app.add_typer(licence_app, name="licence")
     demo = _group(app, "demo", "The demo catalog and servers.")
     demo.command("accounts")(demo_accounts)
     demo.command("totp")(demo_totp)
+    demo.command("licences")(demo_licences)
     from interregion.cases.cli import register as register_cases  # window cases and staff
 
     register_cases(app, demo)

@@ -13,6 +13,13 @@ from interregion.cases.models import (
     OutboxMessage,
 )
 from interregion.identity.models import Account
+from interregion.licences.models import (
+    Department,
+    Disclosure,
+    Licence,
+    StatusAllocation,
+    StatusListState,
+)
 from interregion.sso.models import (
     BrowserSession,
     ConsumedAssertion,
@@ -32,12 +39,17 @@ __all__ = [
     "CaseLicence",
     "CaseMaterial",
     "ConsumedAssertion",
+    "Department",
+    "Disclosure",
     "IdpAuthnRequest",
     "InboxMessage",
+    "Licence",
     "MatterListCopy",
     "OutboxMessage",
     "PendingRequest",
     "StaffAccount",
     "StaffApiToken",
+    "StatusAllocation",
+    "StatusListState",
     "WindowCode",
 ]

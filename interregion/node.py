@@ -154,10 +154,20 @@ class Node:
                 created = identity.seed_demo_accounts(session, region_code=region_code)
             if created:
                 log.info("created %d demo accounts for %s", created, region_code)
+            node.seed_demo_licences()
         if refresh:
             registry.start()
             node._start_housekeeping()
         return node
+
+    def seed_demo_licences(self) -> None:
+        """The region's demo departments and the demo people's licences (first start only)."""
+        from interregion.licences.demo import seed_licences
+
+        with self.transaction() as session:
+            created = seed_licences(session, node=self, now=utcnow())
+        if created:
+            log.info("issued %d demo licences in %s", created, self.region_code)
 
     def close(self) -> None:
         self._housekeeping_stop.set()

@@ -53,6 +53,8 @@ ROLES = (
     "case-decider",
 )
 _TOKEN_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
+_FIELD_NAME = re.compile(r"^[a-z][a-z0-9_.]{0,63}$")
+_TYPE_CODE = re.compile(r"^[0-9A-Z]{18}[0-9]{3}$")
 _CLOCK_SKEW = timedelta(minutes=5)
 
 
@@ -254,6 +256,57 @@ class Member:
 
 
 @dataclass(frozen=True)
+class RecognitionEntry:
+    """One line of the mutual-recognition list (互认清单): for this licence type and usage
+    scenario, the ``accepting`` regions accept licences from the ``issuers`` regions and
+    may receive these ``fields`` (and the whole signed credential if ``credential``)."""
+
+    licence_type: str
+    scenario: str
+    accepting: tuple[str, ...]
+    issuers: tuple[str, ...]
+    fields: tuple[str, ...]
+    credential: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "licence_type": self.licence_type,
+            "scenario": self.scenario,
+            "accepting": list(self.accepting),
+            "issuers": list(self.issuers),
+            "fields": list(self.fields),
+            "credential": self.credential,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> RecognitionEntry:
+        if not isinstance(data, dict):
+            raise RegistryMalformed("recognition entry must be an object")
+        licence_type, scenario = data.get("licence_type"), data.get("scenario")
+        if not isinstance(licence_type, str) or not _TYPE_CODE.match(licence_type):
+            raise RegistryMalformed("recognition licence_type must be a licence type code")
+        if not isinstance(scenario, str) or not _TOKEN_NAME.match(scenario):
+            raise RegistryMalformed("recognition scenario must be a lower-case name")
+        regions = []
+        for name in ("accepting", "issuers"):
+            value = data.get(name)
+            if not isinstance(value, list) or not all(
+                isinstance(code, str) and is_well_formed(code) for code in value
+            ):
+                raise RegistryMalformed(f"recognition {name} must list region codes")
+            regions.append(tuple(value))
+        fields = data.get("fields")
+        if not isinstance(fields, list) or not all(
+            isinstance(f, str) and _FIELD_NAME.match(f) for f in fields
+        ):
+            raise RegistryMalformed("recognition fields must be a list of field names")
+        credential = data.get("credential", False)
+        if not isinstance(credential, bool):
+            raise RegistryMalformed("recognition credential must be true or false")
+        return cls(licence_type, scenario, regions[0], regions[1], tuple(fields), credential)
+
+
+@dataclass(frozen=True)
 class FederationRegistry:
     federation: str
     authority: str
@@ -261,6 +314,8 @@ class FederationRegistry:
     issued_at: datetime
     next_update: datetime
     members: tuple[Member, ...]
+    # The mutual-recognition list travels in the registry: only the authority can change it.
+    recognition: tuple[RecognitionEntry, ...] = ()
 
     def __post_init__(self) -> None:
         codes = [m.region_code for m in self.members]
@@ -270,6 +325,9 @@ class FederationRegistry:
             raise RegistryMalformed("region codes and entity ids must be unique")
         if len(set(kids)) != len(kids):
             raise RegistryMalformed("a key may belong to one member only")
+        lines = [(entry.licence_type, entry.scenario) for entry in self.recognition]
+        if len(set(lines)) != len(lines):
+            raise RegistryMalformed("one recognition entry per licence type and scenario")
 
     def member(self, region_code: str) -> Member:
         for member in self.members:
@@ -297,6 +355,7 @@ class FederationRegistry:
             "issued_at": _epoch(self.issued_at),
             "next_update": _epoch(self.next_update),
             "members": [member.to_json() for member in self.members],
+            "recognition": [entry.to_json() for entry in self.recognition],
         }
 
     @classmethod
@@ -314,6 +373,9 @@ class FederationRegistry:
         next_update = _moment(data.get("next_update"), "next_update")
         if next_update <= issued_at:
             raise RegistryMalformed("next_update must come after issued_at")
+        recognition = data.get("recognition", [])
+        if not isinstance(recognition, list):
+            raise RegistryMalformed("recognition must be a list")
         return cls(
             federation=federation,
             authority=authority,
@@ -321,6 +383,7 @@ class FederationRegistry:
             issued_at=issued_at,
             next_update=next_update,
             members=tuple(Member.from_json(member) for member in members),
+            recognition=tuple(RecognitionEntry.from_json(entry) for entry in recognition),
         )
 
     def successor(

@@ -34,6 +34,7 @@ from signing.federation import (
     FederationRegistry,
     KeyStatus,
     Member,
+    RecognitionEntry,
     registered_key,
 )
 from signing.keys import (
@@ -133,6 +134,17 @@ class KeyDirectory:
     @property
     def members_path(self) -> Path:
         return self.federation_dir / "members.json"
+
+    @property
+    def recognition_path(self) -> Path:
+        """The mutual-recognition list: editable input the authority signs into the registry."""
+        return self.federation_dir / "recognition.json"
+
+    def recognition(self) -> tuple[RecognitionEntry, ...]:
+        if not self.recognition_path.exists():
+            return ()
+        entries = json.loads(self.recognition_path.read_text("utf-8"))
+        return tuple(RecognitionEntry.from_json(entry) for entry in entries)
 
     @property
     def registry_path(self) -> Path:
@@ -331,4 +343,5 @@ class KeyDirectory:
             issued_at=now,
             next_update=now + valid_for,
             members=self.members(),
+            recognition=self.recognition(),
         )

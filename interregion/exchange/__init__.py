@@ -15,7 +15,9 @@ Public API (kept stable; add, don't break):
 * :class:`ExchangeRefused` -- a structured refusal with a reason code;
 * :class:`Incoming`, :class:`Reply`, :class:`Exchanged`, :class:`Accepted`;
 * :class:`Exchange` -- the node-bound requester (``call``) and responder (``answer``);
-* :func:`exchange_route` -- a FastAPI route serving one kind;
+* :func:`exchange_route` -- a FastAPI route serving one kind; :func:`exchange_response` the
+  same for a route written by hand (whose handler needs more than the request);
+* ``Exchange.fetch`` -- a bounded GET of a peer's public document (status lists);
 * :func:`request_sha256` and the pure :mod:`interregion.exchange.protocol` functions.
 """
 
@@ -30,7 +32,7 @@ from interregion.exchange.protocol import (
     verify_request,
     verify_response,
 )
-from interregion.exchange.route import ExchangeBody, exchange_route
+from interregion.exchange.route import ExchangeBody, exchange_response, exchange_route
 from interregion.exchange.service import Accepted, Exchange, Reply
 
 __all__ = [
@@ -42,6 +44,7 @@ __all__ = [
     "Incoming",
     "MessageKind",
     "Reply",
+    "exchange_response",
     "exchange_route",
     "issue_request",
     "issue_response",

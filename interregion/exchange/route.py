@@ -20,15 +20,20 @@ class ExchangeBody(BaseModel):
 Route = Callable[[ExchangeBody, WebDep], Response]
 
 
+def exchange_response(web: WebDep, kind: MessageKind, token: str, handler: Handler) -> Response:
+    """Answer one request of ``kind`` as JSON (or problem+json) -- for routes written by hand."""
+    status, payload = web.node.exchange.answer(kind, token, handler)
+    return JSONResponse(
+        payload,
+        status_code=status,
+        media_type="application/json" if status == 200 else PROBLEM,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
 def exchange_route(kind: MessageKind, handler: Handler) -> Route:
     def route(body: ExchangeBody, web: WebDep) -> Response:
-        status, payload = web.node.exchange.answer(kind, body.request, handler)
-        return JSONResponse(
-            payload,
-            status_code=status,
-            media_type="application/json" if status == 200 else PROBLEM,
-            headers={"Cache-Control": "no-store"},
-        )
+        return exchange_response(web, kind, body.request, handler)
 
     route.__name__ = f"exchange_{kind.name.replace('-', '_')}"
     route.__doc__ = f"Exchange endpoint for {kind.name}: a signed request in, a signed answer out."

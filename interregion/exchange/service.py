@@ -110,6 +110,17 @@ class Exchange:
     def close(self) -> None:
         self._http.close()
 
+    def fetch(self, url: str, *, max_chars: int) -> str:
+        """GET a public document of a peer (a status list) with the same bounds and client."""
+        with self._http.stream("GET", url) as response:
+            response.raise_for_status()
+            raw = bytearray()
+            for chunk in response.iter_bytes():
+                raw += chunk
+                if len(raw) > max_chars:
+                    raise ValueError("document too large")
+        return raw.decode("ascii").strip()
+
     # -- requester ----------------------------------------------------------------------
 
     def call(

@@ -22,6 +22,8 @@ ENDPOINT_PATHS = {
     "registry": "/federation/registry",
     # Served by the licence and window work (issues of their own); listed so peers find them.
     "licence_verify": "/licences/verify",
+    "licence_status": "/licences/status",
+    "licence_presentation_verify": "/licences/presentations/verify",
     "cases": "/cases",
     # The case exchange (interregion/cases/protocol.py): one endpoint per message kind.
     "case_submission": "/cases/exchange/submissions",

@@ -86,6 +86,19 @@ def _members_json(registry: FederationRegistry) -> list[dict[str, Any]]:
     return [member.to_json() for member in registry.members]
 
 
+def _write_recognition(directory: KeyDirectory) -> bool:
+    """The demo mutual-recognition list, unless the authority already keeps one."""
+    from interregion.licences.recognition import demo_recognition
+
+    if directory.recognition_path.exists():
+        return False
+    body = json.dumps(
+        [entry.to_json() for entry in demo_recognition()], ensure_ascii=False, indent=1
+    )
+    write_atomic(directory.recognition_path, body.encode("utf-8"))
+    return True
+
+
 def provision(home: Path, *, base_urls: Mapping[str, str], now: datetime) -> Provisioned:
     """Make ``home`` a working demo federation with the nodes at ``base_urls`` (idempotent)."""
     missing = sorted(set(DELTA_PROVINCES) - set(base_urls))
@@ -97,6 +110,8 @@ def provision(home: Path, *, base_urls: Mapping[str, str], now: datetime) -> Pro
         # members.json first: init_demo would otherwise write its own default ports.
         if _write_members(directory, base_urls):
             created.append("members.json")
+        if _write_recognition(directory):
+            created.append("recognition.json")
         report = directory.init_demo(now=now)
         created.extend(name for name in report["created"] if name != "members.json")
         previous = _previous(directory)
@@ -106,6 +121,7 @@ def provision(home: Path, *, base_urls: Mapping[str, str], now: datetime) -> Pro
         due = (
             previous is None
             or _members_json(previous) != _members_json(candidate)
+            or previous.recognition != candidate.recognition
             or now - previous.issued_at > RESIGN_AFTER
         )
         if due:

@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from interregion.clock import utcnow
 from interregion.identity.levels import parse_level
+from interregion.licences import window as window_licences
 from interregion.saml.bindings import decode_post_field
 from interregion.saml.errors import SamlRefused
 from interregion.sso import idp_service, sessions
@@ -231,7 +232,17 @@ def consent_form(request: Request, web: WebDep, r: str = "") -> Response:
             row, idp = _open(session, web, request, r, now=utcnow())
             if idp_service.next_step(session, request=row, idp=idp) != "consent":
                 return see_other(f"/idp/continue?{urlencode({'r': r})}")
+            if row.kind == "holder":  # logged in to see one's own licences: nothing to release
+                idp_service.unreachable(session, node=web.node, request=row, now=utcnow())
+                return see_other("/licences/mine")
             view = idp_service.consent_view(session, node=web.node, request=row, idp=idp)
+            licences = (
+                window_licences.consent_preview(
+                    session, node=web.node, account=view.account, window_region=row.sp_region
+                )
+                if row.kind == "window"
+                else []
+            )
         except LoginNotFound:
             return _gone(request, web)
         audience = _audience(row)
@@ -246,6 +257,7 @@ def consent_form(request: Request, web: WebDep, r: str = "") -> Response:
             "released": view.released,
             "full_id_requested": view.full_id_requested,
             "level": view.level,
+            "licences": licences,
         },
     )
 

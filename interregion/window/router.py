@@ -9,9 +9,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 from starlette.responses import JSONResponse, Response
 
-from delta.http import PROBLEM, problem
+from delta.http import problem
 from interregion.clock import utcnow
-from interregion.exchange import ExchangeBody, Incoming, Reply
+from interregion.exchange import ExchangeBody, Incoming, Reply, exchange_response
 from interregion.identity import service as identity
 from interregion.identity.attributes import DEFAULT_REQUEST
 from interregion.identity.levels import Level, UnknownLevel, parse_level
@@ -87,11 +87,7 @@ def identity_assertion(body: ExchangeBody, web: WebDep) -> Response:
     def handle(incoming: Incoming, session: Session) -> Reply:
         return window.answer_request(incoming, session, node=web.node)
 
-    status, payload = web.node.exchange.answer(window.IDENTITY_ASSERTION_KIND, body.request, handle)
-    media_type = "application/json" if status == 200 else PROBLEM
-    return JSONResponse(
-        payload, status_code=status, media_type=media_type, headers={"Cache-Control": "no-store"}
-    )
+    return exchange_response(web, window.IDENTITY_ASSERTION_KIND, body.request, handle)
 
 
 # --- window side ---------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -157,7 +157,16 @@ def _answer(session: Session, *, node: Node, incoming: Incoming) -> Reply:
         "home_region": node.region_code,
         "attributes": {key: values[key] for key in released if key in values},
     }
-    return Reply(claims, detail={"released": sorted(claims["attributes"])})
+    from interregion.licences.window import consent_claims  # the window's licence checks
+
+    claims.update(consent_claims(session, node=node, account=account, window_region=peer, now=now))
+    return Reply(
+        claims,
+        detail={
+            "released": sorted(claims["attributes"]),
+            "licences": len(claims.get("licences", [])),
+        },
+    )
 
 
 def answer_request(incoming: Incoming, session: Session, *, node: Node) -> Reply:
@@ -175,6 +184,9 @@ class WindowIdentity:
     level: Level
     values: dict[str, str]
     assertion: str
+    # The applicant's consent to check their licences, and which (see interregion.licences.window).
+    licence_consent: str = ""
+    licences: tuple[dict[str, str], ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -183,6 +195,8 @@ class WindowIdentity:
             "level": self.level.value,
             "attributes": self.values,
             "assertion": self.assertion,
+            "licence_consent": self.licence_consent,
+            "licences": list(self.licences),
         }
 
 
@@ -214,11 +228,7 @@ def fetch_identity(
         accept=accept,
         now=now,
     )
-    identity_ = found[0]
-    return WindowIdentity(
-        identity_.home_region, identity_.subject, identity_.level, identity_.values,
-        exchanged.response,
-    )  # fmt: skip
+    return replace(found[0], assertion=exchanged.response)
 
 
 def _identity_from(claims: dict[str, Any], *, home_region: str, min_level: Level) -> WindowIdentity:
@@ -249,4 +259,16 @@ def _identity_from(claims: dict[str, Any], *, home_region: str, min_level: Level
         for key, value in raw_values.items()
         if key in attributes.BY_KEY and isinstance(value, str)
     }
-    return WindowIdentity(home_region, subject, level, values, "")
+    consent, licences = claims.get("licence_consent", ""), claims.get("licences", [])
+    listed = tuple(
+        {
+            "identifier": str(item.get("identifier", ""))[:120],
+            "name": str(item.get("name", ""))[:100],
+        }
+        for item in (licences if isinstance(licences, list) else [])[:32]
+        if isinstance(item, dict)
+    )
+    return WindowIdentity(
+        home_region, subject, level, values, "",
+        consent if isinstance(consent, str) else "", listed,
+    )  # fmt: skip

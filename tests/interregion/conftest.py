@@ -9,10 +9,15 @@ import pytest
 from tests.interregion.browser import Browser
 from tests.interregion.cluster import Cluster, new_cluster
 
+TTL_SECONDS = 2
+
 
 @pytest.fixture(scope="session")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    running = new_cluster(tmp_path_factory.mktemp("federation"))
+    # A two-second status-list TTL makes "seen within the TTL" observable (test_licence_pairs).
+    running = new_cluster(
+        tmp_path_factory.mktemp("federation"), DELTA_LICENCE_STATUS_TTL_SECONDS=str(TTL_SECONDS)
+    )
     try:
         running.start()
         yield running

@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -40,7 +41,7 @@ class Routed(httpx.BaseTransport):
         client = self._clients.get(base)
         if client is None:
             raise httpx.ConnectError(f"no app at {base}", request=request)
-        answer = client.send(request)
+        answer = client.send(request, follow_redirects=False)
         return httpx.Response(answer.status_code, headers=answer.headers, content=answer.content)
 
 
@@ -67,7 +68,12 @@ class InProcessFederation:
 
 @contextmanager
 def in_process_federation(home: Path, **overrides: object) -> Iterator[InProcessFederation]:
-    provision(home, base_urls={code: node_url(code) for code in DELTA_PROVINCES}, now=utcnow())
+    # Keys valid from an hour ago, so tests can sign messages that are already expired.
+    provision(
+        home,
+        base_urls={code: node_url(code) for code in DELTA_PROVINCES},
+        now=utcnow() - timedelta(hours=1),
+    )
     settings = load_settings(
         home=home, env="test", secret_key=secrets.token_urlsafe(32), **overrides
     )
