@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from starlette.responses import JSONResponse, Response
 
 from interregion.cases import operations, views
+from interregion.cases.licences import verify_for_case
 from interregion.cases.matters import MatterListUnavailable
 from interregion.cases.service import DeskDep
 from interregion.clock import utcnow
@@ -87,6 +88,19 @@ def identity(number: str, body: IdentityBody, staff: ApiStaff, desk: DeskDep) ->
         desk, staff, number, home=body.home, code=body.code, level=body.level
     )
     return _json({"case": number, "applicant": applicant})
+
+
+class LicenceBody(BaseModel):
+    material: str = Field(max_length=8, description="The material the licence replaces")
+    identifier: str = Field(max_length=120, description="The licence identifier (1.2.156.3005…)")
+
+
+@router.post("/cases/{number}/licences", summary="Verify a licence with its issuing region")
+def licence(number: str, body: LicenceBody, staff: ApiStaff, desk: DeskDep) -> Response:
+    checked = verify_for_case(
+        desk, staff, number, material=body.material, identifier=body.identifier
+    )
+    return _json({"case": number, "licence": checked})
 
 
 class ConsentBody(BaseModel):

@@ -123,6 +123,11 @@ def attach_identity(
     case.applicant_subject = identity.subject
     case.applicant_home = identity.home_region
     case.identity_evidence = identity.assertion
+    case.licence_consent = (
+        {"token": identity.licence_consent, "licences": list(identity.licences)}
+        if identity.licence_consent
+        else {}
+    )
     case.updated_at = now
 
 

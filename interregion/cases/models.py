@@ -57,6 +57,8 @@ class Case(Base):
     applicant_subject: Mapped[str] = mapped_column(String(64), default="", index=True)
     applicant_home: Mapped[str] = mapped_column(String(6), default="")
     identity_evidence: Mapped[str] = mapped_column(Text, default="")  # the identity JWT
+    # A: the applicant's consent (from home, with the identity) to check these licences.
+    licence_consent: Mapped[dict[str, Any]] = mapped_column(default=dict)
     consent: Mapped[dict[str, Any]] = mapped_column(default=dict)  # signed 服务同意书
     contact: Mapped[str] = mapped_column(String(40), default="")  # phone for notifications
     clerk: Mapped[str] = mapped_column(String(64), default="")

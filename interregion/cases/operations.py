@@ -57,7 +57,7 @@ def refusals(staff: StaffAccount, *, case: str = "") -> Iterator[None]:
         raise Refused("matter-list-unavailable", str(error), 503, actor=actor(staff)) from None
 
 
-def _change(
+def change(
     desk: CaseDesk,
     staff: StaffAccount,
     number: str,
@@ -140,7 +140,7 @@ def verify_identity(
         intake.attach_identity(session, case=case, identity=found, now=now)
         return intake.masked_applicant(case)
 
-    return _change(
+    return change(
         desk,
         staff,
         number,
@@ -175,7 +175,7 @@ def sign_consent(
             session, node=desk.node, case=case, staff=staff, contact=contact, now=now
         )
 
-    return _change(desk, staff, number, sign, event="case.consent-signed")
+    return change(desk, staff, number, sign, event="case.consent-signed")
 
 
 def upload_material(
@@ -209,7 +209,7 @@ def upload_material(
             now=now,
         )
 
-    return _change(
+    return change(
         desk,
         staff,
         number,
@@ -231,7 +231,7 @@ def submit(desk: CaseDesk, staff: StaffAccount, number: str) -> tuple[Case, str]
         code = intake.submit(session, node=desk.node, case=case, staff=staff, now=now)
         return case, code
 
-    return _change(desk, staff, number, send, event="case.submitted")
+    return change(desk, staff, number, send, event="case.submitted")
 
 
 def new_query_code(desk: CaseDesk, staff: StaffAccount, number: str) -> tuple[Case, str]:
@@ -242,7 +242,7 @@ def new_query_code(desk: CaseDesk, staff: StaffAccount, number: str) -> tuple[Ca
             raise IntakeRefused("no-receipt", "only sent cases have a receipt", 409)
         return case, intake.new_query_code(session, node=desk.node, case=case)
 
-    return _change(desk, staff, number, renew, event="case.receipt-reprinted")
+    return change(desk, staff, number, renew, event="case.receipt-reprinted")
 
 
 def supplement(desk: CaseDesk, staff: StaffAccount, number: str, *, note: str) -> None:
@@ -251,7 +251,7 @@ def supplement(desk: CaseDesk, staff: StaffAccount, number: str, *, note: str) -
     def send(session: Session, case: Case, now: datetime) -> None:
         intake.supplement(session, case=case, staff=staff, note=note, now=now)
 
-    _change(desk, staff, number, send, event="case.supplemented")
+    change(desk, staff, number, send, event="case.supplemented")
 
 
 # --- deciding department ---------------------------------------------------------------------
@@ -259,7 +259,7 @@ def supplement(desk: CaseDesk, staff: StaffAccount, number: str, *, note: str) -
 
 def accept(desk: CaseDesk, staff: StaffAccount, number: str) -> None:
     require_role(staff, "reviewer", action="accept a case")
-    _change(
+    change(
         desk,
         staff,
         number,
@@ -272,7 +272,7 @@ def request_correction(
     desk: CaseDesk, staff: StaffAccount, number: str, *, materials: list[str], note: str
 ) -> None:
     require_role(staff, "reviewer", action="ask for more materials")
-    _change(
+    change(
         desk,
         staff,
         number,
@@ -288,7 +288,7 @@ def decide(desk: CaseDesk, staff: StaffAccount, number: str, *, outcome: str, no
     require_role(staff, "reviewer", action="decide a case")
     if outcome not in ("approved", "refused"):
         raise Refused("bad-outcome", "the outcome is approved or refused", 422, actor=actor(staff))
-    _change(
+    change(
         desk,
         staff,
         number,
@@ -302,7 +302,7 @@ def decide(desk: CaseDesk, staff: StaffAccount, number: str, *, outcome: str, no
 
 def not_accept(desk: CaseDesk, staff: StaffAccount, number: str, *, note: str) -> None:
     require_role(staff, "reviewer", action="refuse to accept a case")
-    _change(
+    change(
         desk,
         staff,
         number,

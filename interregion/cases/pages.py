@@ -246,6 +246,7 @@ def _draft_page(
         required=required,
         missing=seen.missing,
         licence_materials=[m for m in case.matter.get("materials", []) if m.get("licence_types")],
+        offered=case.licence_consent.get("licences", []),
         consent_text=intake.consent_text(case) if case.applicant else "",
         consent_at=local(datetime.fromtimestamp(agreed, tz=CHINA)) if agreed else "",
         max_mb=round(web.node.settings.case_max_material_bytes / 1024 / 1024, 1),

@@ -106,6 +106,7 @@ def case_json(view: CaseView) -> dict[str, Any]:
         "materials_missing": view.missing,
         "materials": [material_json(m) for m in view.materials],
         "licences": [licence_json(lic) for lic in view.licences],
+        "licences_offered": case.licence_consent.get("licences", []),
         "consent_signed": bool(case.consent),
         "correction": case.correction,
         "decision": case.decision,

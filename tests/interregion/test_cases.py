@@ -183,14 +183,19 @@ def test_a_case_goes_to_the_deciding_region_and_every_step_comes_back_once_in_or
                 session.scalars(select(OutboxMessage).where(OutboxMessage.case_number == number))
             )
             assert rows and all(r.delivered_at and r.receipt and r.request_hash for r in rows)
+
     # The applicant heard about each step; the log shows the phone masked only.
-    notices = [
-        r.getMessage()
-        for r in caplog.records
-        if r.name == "interregion.cases.notices" and number in r.getMessage()
-    ]
-    assert any("is approved" in n for n in notices) and any("is correction" in n for n in notices)
-    assert all("13812345678" not in n and "138****5678" in n for n in notices)
+    def notices() -> list[str]:
+        return [
+            r.getMessage()
+            for r in caplog.records
+            if r.name == "interregion.cases.notices" and number in r.getMessage()
+        ]
+
+    # The notifier runs right after each step is applied (the delivery worker's next round).
+    wait_for(lambda: any("is approved" in n for n in notices()), what="the last notice")
+    assert any("is correction" in n for n in notices())
+    assert all("13812345678" not in n and "138****5678" in n for n in notices())
 
 
 def test_a_lost_receipt_means_a_second_delivery_and_no_second_effect(
@@ -231,6 +236,47 @@ def _all_delivered(fed: InProcessFederation, code: str, number: str) -> bool:
             .select_from(OutboxMessage)
             .where(OutboxMessage.case_number == number, OutboxMessage.delivered_at.is_(None))
         )
+
+
+def test_a_licence_replaces_a_paper_material(
+    fed: InProcessFederation, clerk: Api, reviewer: Api
+) -> None:
+    number = clerk.ok("post", "/cases", json={"matter": "320000-GJJ-018"})["number"]
+    code = applicant_code(fed.node(HOME), window_region=A)
+    clerk.ok("post", f"/cases/{number}/identity", json={"home": HOME, "code": code})
+    offered = {
+        lic["name"]: lic["identifier"]
+        for lic in clerk.ok("get", f"/cases/{number}")["licences_offered"]
+    }
+    assert {"居民身份证", "机动车驾驶证"} <= set(offered)
+    wrong = clerk.post(
+        f"/cases/{number}/licences", json={"material": "M90", "identifier": offered["机动车驾驶证"]}
+    )
+    refused(wrong, fed, A, status=422, reason="licence-type-mismatch", event="case.refused")
+    checked = clerk.ok(
+        "post",
+        f"/cases/{number}/licences",
+        json={"material": "M90", "identifier": offered["居民身份证"]},
+    )["licence"]
+    assert checked["status"] == "valid" and checked["issuer_region"] == HOME
+    assert checked["licence_type"] == "居民身份证" and checked["fields"]
+    draft = clerk.ok("get", f"/cases/{number}")
+    assert draft["materials_missing"] == ["M01"]  # M90 needs no scan now
+    clerk.ok("post", f"/cases/{number}/consent", json={"applicant_signed": True})
+    clerk.ok(
+        "post",
+        f"/cases/{number}/materials",
+        data={"material": "M01"},
+        files={"file": ("form.pdf", pdf_bytes(f"form {number}"), "application/pdf")},
+    )
+    clerk.ok("post", f"/cases/{number}/submit")
+    at_b = wait_for(
+        lambda: (r := reviewer.get(f"/cases/{number}")).status_code == 200 and r.json(),
+        what="case with a licence at B",
+    )
+    assert [(lic["material"], lic["status"]) for lic in at_b["licences"]] == [("M90", "valid")]
+    assert [m["material"] for m in at_b["materials"]] == ["M01"]
+    assert last_audit(fed, A, "case.licence-verified").detail["status"] == "valid"
 
 
 # --- the exchange refuses -------------------------------------------------------------------------

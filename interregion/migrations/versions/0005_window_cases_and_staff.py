@@ -42,6 +42,7 @@ def upgrade() -> None:
         sa.Column("applicant_subject", sa.String(length=64), nullable=False),
         sa.Column("applicant_home", sa.String(length=6), nullable=False),
         sa.Column("identity_evidence", sa.Text(), nullable=False),
+        sa.Column("licence_consent", sa.JSON(), nullable=False),
         sa.Column("consent", sa.JSON(), nullable=False),
         sa.Column("contact", sa.String(length=40), nullable=False),
         sa.Column("clerk", sa.String(length=64), nullable=False),
