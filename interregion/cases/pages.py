@@ -131,7 +131,7 @@ def new_case(
         staff,
         "case_new.html",
         regions=_region_choices(own),
-        region=region,
+        chosen_region=region,
         matters=matters,
     )
 

@@ -872,3 +872,44 @@ def test_staff_pages_need_password_and_totp_lock_out_guessers_and_check_csrf(
             .endswith("error=1")
         )
         assert last_audit(fed, A, "staff.login").reason == "disabled"
+
+
+def test_every_staff_page_renders_for_its_role(
+    fed: InProcessFederation, clerk: Api, reviewer: Api
+) -> None:
+    from starlette.testclient import TestClient
+
+    from interregion.staff.demo import demo_staff
+
+    number = submitted_case(fed, clerk, reviewer)
+    draft = clerk.ok("post", "/cases", json={"matter": "320000-GJJ-016"})["number"]
+    pages = {
+        (A, "clerk"): [
+            "/cases",
+            "/cases?status=submitted&overdue=1",
+            f"/cases/new?region={B}",
+            f"/cases/{number}",
+            f"/cases/{draft}",
+            "/window",
+        ],
+        (B, "reviewer"): ["/cases", f"/cases/{number}"],
+        (B, "supervisor"): ["/cases", "/cases/outbox", f"/cases/{number}"],
+    }
+    for (code, role), paths in pages.items():
+        who = next(s for s in demo_staff(code) if s.role == role)
+        with TestClient(fed.apps[code], base_url=node_url(code)) as browser:
+            assert (
+                _page_login(browser, who.username, who.password, who.totp_secret).status_code == 303
+            )
+            for path in paths:
+                page = browser.get(path)
+                assert page.status_code == 200, f"{code} {role} {path}: {page.text[:300]}"
+                assert "<h1>" in page.text
+    public = fed.client(A)
+    for path in ("/cases/track", "/cases/statistics", "/"):
+        assert public.get(path).status_code == 200, path
+    assert (
+        public.get("/cases/mine", follow_redirects=False)
+        .headers["location"]
+        .startswith("/sso/choose")
+    )
