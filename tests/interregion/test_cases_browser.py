@@ -130,8 +130,8 @@ def test_one_case_from_a_shanghai_window_to_jiangsu_and_back(
     assert who.name in desk.inner_text("#applicant")
     assert who.citizen_id not in desk.inner_text("main")  # masked
     desk.select_option("#licence-material", "M90")
-    desk.select_option("#licence-id", label=desk.locator("#licence-id option", has_text="居民身份证")
-                       .first.inner_text())  # fmt: skip
+    id_card = desk.locator("#licence-id option", has_text="居民身份证").first.inner_text()
+    desk.select_option("#licence-id", label=id_card)
     desk.click("#verify-licence")
     desk.wait_for_selector("#licences td[data-status=valid]")
     desk.check("#consent-check")
