@@ -913,3 +913,22 @@ def test_every_staff_page_renders_for_its_role(
         .headers["location"]
         .startswith("/sso/choose")
     )
+
+
+def test_staff_accounts_are_checked_before_anything_is_written(fed: InProcessFederation) -> None:
+    from interregion.staff import service
+
+    cases = [
+        ({"username": "hu-clerk"}, "exists already"),
+        ({"role": "reviewer"}, "a reviewer works at a department"),
+        ({"window": "320000-GJJ"}, "not a window or department of region 310000"),
+        ({"role": "admin"}, "role must be one of"),
+        ({"username": "X"}, "usernames are"),
+        ({"password": "short"}, "at least 12"),
+    ]
+    for change, message in cases:
+        values = {"username": "new-clerk", "role": "clerk", "window": "310104-ZC01", **change}
+        with fed.node(A).transaction() as session:
+            with pytest.raises(service.StaffError, match=message):
+                service.create(session, region=A, **values)  # type: ignore[arg-type]
+            assert service.find(session, "new-clerk") is None
