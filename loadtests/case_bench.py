@@ -33,7 +33,6 @@ import os
 import platform
 import signal
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -50,10 +49,11 @@ from rich.table import Table
 
 from interregion.clock import utcnow
 from interregion.federation.provisioning import provision
+from loadtests.licence_bench import _start, summary
 from signing.keystore import KeyDirectory
 from standards.regions import DELTA_PROVINCES
 from tests.interregion.cases_support import Api, pdf_bytes, png_bytes
-from tests.support.processes import BIN, base_env, free_port, wait_until_up
+from tests.support.processes import BIN, base_env, free_port
 
 A, B, HOME = "310000", "320000", "330000"
 MATTER = "320000-GJJ-018"  # two materials: form (PDF) and ID (PNG)
@@ -98,14 +98,6 @@ def manifest(index: int) -> dict[str, Any]:
 # --- processes -----------------------------------------------------------------------------------
 
 
-def _start(command: list[str], env: dict[str, str], health: str) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    wait_until_up(health, process, timeout=180)
-    return process
-
-
 def node_command(code: str) -> list[str]:
     return [str(BIN / "delta"), "node", "serve", "--region", code]
 
@@ -147,15 +139,6 @@ def cli(env: dict[str, str], *args: str) -> dict[str, Any]:
 
 
 # --- measuring -----------------------------------------------------------------------------------
-
-
-def summary(values: list[float]) -> dict[str, float]:
-    ordered = sorted(values)
-    return {
-        "n": len(ordered),
-        "p50_ms": round(statistics.median(ordered), 1),
-        "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], 1),
-    }
 
 
 def db(home: Path, code: str) -> sqlite3.Connection:

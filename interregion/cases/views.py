@@ -9,7 +9,7 @@ from urllib.parse import quote, urlencode
 import segno
 from starlette.responses import Response
 
-from interregion.cases.intake import masked_applicant
+from interregion.cases.intake import manifest_licence, manifest_material, masked_applicant
 from interregion.cases.models import Case, CaseEvent, CaseLicence, CaseMaterial
 
 if TYPE_CHECKING:
@@ -62,27 +62,12 @@ def summary_json(case: Case, *, now: datetime) -> dict[str, Any]:
 
 
 def material_json(row: CaseMaterial) -> dict[str, Any]:
-    return {
-        "material": row.material,
-        "sha256": row.sha256,
-        "size": row.size,
-        "media_type": row.media_type,
-        "filename": row.filename,
-        "round": row.round,
-        "added_at": row.added_at.isoformat(),
-    }
+    return {**manifest_material(row), "added_at": row.added_at.isoformat()}
 
 
 def licence_json(row: CaseLicence) -> dict[str, Any]:
-    return {
-        "material": row.material,
-        "licence_type": row.licence_type,
-        "identifier": row.identifier,
-        "issuer_region": row.issuer_region,
-        "status": row.status,
-        "fields": row.fields,
-        "verified_at": row.verified_at.isoformat(),
-    }
+    shown = {k: v for k, v in manifest_licence(row).items() if k != "evidence"}
+    return {**shown, "verified_at": row.verified_at.isoformat()}
 
 
 def event_json(row: CaseEvent) -> dict[str, Any]:
