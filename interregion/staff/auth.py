@@ -116,7 +116,8 @@ def require_role(account: StaffAccount, *roles: str, action: str) -> None:
 
 
 def _is_api(request: Request) -> bool:
-    return request.url.path.startswith(API_PREFIX) or request.url.path.startswith("/window/")
+    path = request.url.path
+    return path.startswith(API_PREFIX) or path == "/window/identity-assertions"
 
 
 def install(app: FastAPI) -> None:
