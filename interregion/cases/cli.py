@@ -211,7 +211,9 @@ def case_outbox(
     region: RegionOption,
     stuck: Annotated[
         bool,
-        typer.Option("--stuck", help="Only messages older than DELTA_CASE_STUCK_AFTER_SECONDS."),
+        typer.Option(
+            "--stuck", metavar=" ", help="Only messages older than DELTA_CASE_STUCK_AFTER_SECONDS."
+        ),
     ] = False,
 ) -> None:
     """Print the node's undelivered case messages as JSON (stuck ones flagged)."""
