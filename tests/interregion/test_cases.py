@@ -818,60 +818,57 @@ def test_staff_pages_need_password_and_totp_lock_out_guessers_and_check_csrf(
             password="xuhui-clerk-2-password",
         )
         secret = made.totp_secret
-    with TestClient(fed.apps[A], base_url=node_url(A)) as browser:
-        anonymous = browser.get("/cases", follow_redirects=False)
-        assert anonymous.status_code == 303 and anonymous.headers["location"].startswith(
-            "/staff/login"
+    # Not entered as a context manager: that would run (and end) the shared app's lifespan.
+    browser = TestClient(fed.apps[A], base_url=node_url(A))
+    anonymous = browser.get("/cases", follow_redirects=False)
+    assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/staff/login")
+    for _ in range(5):
+        wrong = _page_login(browser, "xuhui-clerk-2", "not-the-password", secret)
+        assert "error=1" in wrong.headers["location"]
+    locked = _page_login(browser, "xuhui-clerk-2", "xuhui-clerk-2-password", secret)
+    assert "error=1" in locked.headers["location"]
+    assert last_audit(fed, A, "staff.login").reason == "locked"
+    with node.transaction() as session:
+        session.execute(
+            update(service.StaffAccount)
+            .where(service.StaffAccount.username == "xuhui-clerk-2")
+            .values(locked_until=utcnow())
         )
-        for _ in range(5):
-            wrong = _page_login(browser, "xuhui-clerk-2", "not-the-password", secret)
-            assert "error=1" in wrong.headers["location"]
-        locked = _page_login(browser, "xuhui-clerk-2", "xuhui-clerk-2-password", secret)
-        assert "error=1" in locked.headers["location"]
-        assert last_audit(fed, A, "staff.login").reason == "locked"
-        with node.transaction() as session:
-            session.execute(
-                update(service.StaffAccount)
-                .where(service.StaffAccount.username == "xuhui-clerk-2")
-                .values(locked_until=utcnow())
-            )
-        logged_in = _page_login(browser, "xuhui-clerk-2", "xuhui-clerk-2-password", secret)
-        assert logged_in.headers["location"] == "/cases", logged_in.text
-        listing = browser.get("/cases")
-        assert listing.status_code == 200 and "本窗口收件" in listing.text
-        # A form without its token, or posted from another site, is refused (and audited).
-        no_token = browser.post("/cases/new", data={"matter": "320000-GJJ-018"})
-        assert no_token.status_code == 403 and 'id="reason">csrf<' in no_token.text
-        assert last_audit(fed, A, "web.csrf").detail["path"] == "/cases/new"
-        foreign = browser.post(
-            "/cases/new",
-            data={"matter": "320000-GJJ-018", "csrf": _csrf(listing.text)},
-            headers={"Origin": "https://evil.example"},
-        )
-        assert foreign.status_code == 403
-        opened = browser.post(
-            "/cases/new",
-            data={"matter": "320000-GJJ-018", "csrf": _csrf(listing.text)},
-            follow_redirects=False,
-        )
-        assert opened.status_code == 303 and opened.headers["location"].startswith(f"/cases/{A}-")
-        # Disabled: the session stops working at once, and so do the account's tokens.
-        token = token_for(node, "xuhui-clerk-2")
-        with node.transaction() as session:
-            service.disable(session, username="xuhui-clerk-2", now=utcnow())
-        assert browser.get("/cases", follow_redirects=False).status_code == 303
-        assert (
-            fed.client(A)
-            .get("/cases/api/me", headers={"Authorization": f"Bearer {token}"})
-            .status_code
-            == 401
-        )
-        assert (
-            _page_login(browser, "xuhui-clerk-2", "xuhui-clerk-2-password", secret)
-            .headers["location"]
-            .endswith("error=1")
-        )
-        assert last_audit(fed, A, "staff.login").reason == "disabled"
+    logged_in = _page_login(browser, "xuhui-clerk-2", "xuhui-clerk-2-password", secret)
+    assert logged_in.headers["location"] == "/cases", logged_in.text
+    listing = browser.get("/cases")
+    assert listing.status_code == 200 and "本窗口收件" in listing.text
+    # A form without its token, or posted from another site, is refused (and audited).
+    no_token = browser.post("/cases/new", data={"matter": "320000-GJJ-018"})
+    assert no_token.status_code == 403 and 'id="reason">csrf<' in no_token.text
+    assert last_audit(fed, A, "web.csrf").detail["path"] == "/cases/new"
+    foreign = browser.post(
+        "/cases/new",
+        data={"matter": "320000-GJJ-018", "csrf": _csrf(listing.text)},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert foreign.status_code == 403
+    opened = browser.post(
+        "/cases/new",
+        data={"matter": "320000-GJJ-018", "csrf": _csrf(listing.text)},
+        follow_redirects=False,
+    )
+    assert opened.status_code == 303 and opened.headers["location"].startswith(f"/cases/{A}-")
+    # Disabled: the session stops working at once, and so do the account's tokens.
+    token = token_for(node, "xuhui-clerk-2")
+    with node.transaction() as session:
+        service.disable(session, username="xuhui-clerk-2", now=utcnow())
+    assert browser.get("/cases", follow_redirects=False).status_code == 303
+    assert (
+        fed.client(A).get("/cases/api/me", headers={"Authorization": f"Bearer {token}"}).status_code
+        == 401
+    )
+    assert (
+        _page_login(browser, "xuhui-clerk-2", "xuhui-clerk-2-password", secret)
+        .headers["location"]
+        .endswith("error=1")
+    )
+    assert last_audit(fed, A, "staff.login").reason == "disabled"
 
 
 def test_every_staff_page_renders_for_its_role(
@@ -897,14 +894,12 @@ def test_every_staff_page_renders_for_its_role(
     }
     for (code, role), paths in pages.items():
         who = next(s for s in demo_staff(code) if s.role == role)
-        with TestClient(fed.apps[code], base_url=node_url(code)) as browser:
-            assert (
-                _page_login(browser, who.username, who.password, who.totp_secret).status_code == 303
-            )
-            for path in paths:
-                page = browser.get(path)
-                assert page.status_code == 200, f"{code} {role} {path}: {page.text[:300]}"
-                assert "<h1>" in page.text
+        browser = TestClient(fed.apps[code], base_url=node_url(code))  # no lifespan of its own
+        assert _page_login(browser, who.username, who.password, who.totp_secret).status_code == 303
+        for path in paths:
+            page = browser.get(path)
+            assert page.status_code == 200, f"{code} {role} {path}: {page.text[:300]}"
+            assert "<h1>" in page.text
     public = fed.client(A)
     for path in ("/cases/track", "/cases/statistics", "/"):
         assert public.get(path).status_code == 200, path
