@@ -25,7 +25,7 @@ import pytest
 
 from interregion.clock import utcnow
 from signing.keystore import KeyDirectory
-from tests.interregion.cases_support import cluster_token, png_bytes
+from tests.interregion.cases_support import cluster_token, pdf_bytes
 from tests.interregion.cluster import Cluster, new_cluster
 from tests.support.processes import BIN, wait_until_up
 
@@ -126,7 +126,9 @@ def supplement(staff: Staff, stop: threading.Event) -> None:
     while not stop.is_set():
         numbers = staff.numbers("correction")
         for number in numbers:
-            files = {"file": ("id.png", png_bytes(hash(number) % 65000), "image/png")}
+            # A fresh scan each time: a second 补正 round must not meet the first round's bytes.
+            scan = pdf_bytes(f"{number} {time.time_ns()}")
+            files = {"file": ("id.pdf", scan, "application/pdf")}
             staff.call("POST", f"/cases/{number}/materials", data={"material": "M90"}, files=files)
             staff.call("POST", f"/cases/{number}/supplement", json={"note": "已补正"})
         if not numbers:
