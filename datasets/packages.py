@@ -14,7 +14,7 @@ from typing import Any
 
 from datasets import activity, fields, repository, resources
 from datasets.access import Principal, can_read_package
-from datasets.dictization import package_dict
+from datasets.dictization import STORED_FORM, package_dict, with_site_url
 from datasets.models import Group, Package, PackageExtra, new_id, utcnow
 from datasets.schemas import PackageIn, TagIn, parse_model
 from datasets.unit import CatalogUnit
@@ -174,16 +174,17 @@ def check_readable(actor: Principal, package: Package | _Shown) -> None:
 def _finish(
     unit: CatalogUnit, package: Package, *, actor: Principal, activity_type: str
 ) -> dict[str, Any]:
-    result = package_dict(package, site_url=unit.site_url)
+    stored = package_dict(package, site_url=STORED_FORM)
     activity.record(
         unit.session,
         actor=actor,
         object_id=package.id,
         activity_type=activity_type,
-        data={"package": result},
+        data={"package": stored},
     )
     unit.changed_packages.add(package.id)
-    return result
+    # The caller may change what it returns; the record keeps what was stored.
+    return with_site_url(copy.deepcopy(stored), unit.site_url)
 
 
 def _org_name(package: Package) -> str | None:

@@ -53,3 +53,8 @@ class SearchQueryError(DomainError):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class MissingState(Exception):
+    """What a command needs is not there (a database, keys, a registry); the message
+    names it and the command that makes it. The CLI prints it as one line."""

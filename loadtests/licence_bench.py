@@ -27,7 +27,6 @@ import json
 import os
 import platform
 import secrets
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -49,6 +48,7 @@ from interregion.federation.provisioning import provision
 from interregion.licences.consent import CONSENT_TYP, holder_binding
 from interregion.licences.models import Licence, StatusAllocation, StatusListState
 from interregion.licences.verifier import StatusListCache, verify_credential
+from loadtests.sso_bench import _start, summary
 from signing.federation import FederationRegistry, verify_registry
 from signing.jws import parse_compact, verify_jws
 from signing.jwt import issue_jwt
@@ -58,7 +58,7 @@ from signing.truststore import TrustStore
 from standards.regions import DELTA_PROVINCES
 from tests.interregion.flows import person
 from tests.interregion.licence_flows import department, issue
-from tests.support.processes import BIN, base_env, free_port, wait_until_up
+from tests.support.processes import BIN, base_env, free_port
 
 A, B = "310000", "320000"
 SCENARIO = "vehicle-services"
@@ -89,14 +89,6 @@ def bare_app() -> FastAPI:
 # --- processes -----------------------------------------------------------------------------------
 
 
-def _start(command: list[str], env: dict[str, str], health: str) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    wait_until_up(health, process, timeout=180)
-    return process
-
-
 def start_nodes(home: Path) -> tuple[dict[str, str], dict[str, str], list[subprocess.Popen[bytes]]]:
     urls = {code: f"http://127.0.0.1:{free_port()}" for code in DELTA_PROVINCES}
     provision(home, base_urls=urls, now=utcnow() - timedelta(minutes=10))
@@ -125,15 +117,6 @@ def start_baseline() -> tuple[str, list[subprocess.Popen[bytes]]]:
 
 
 # --- measuring -----------------------------------------------------------------------------------
-
-
-def summary(timings: list[float]) -> dict[str, float]:
-    ordered = sorted(timings)
-    return {
-        "n": len(ordered),
-        "p50_ms": round(statistics.median(ordered), 2),
-        "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], 2),
-    }
 
 
 def timed(run: Callable[[int], object], count: int) -> list[float]:

@@ -16,6 +16,7 @@ from search.datemath import canonical_timestamp
 from search.errors import SearchBackendError
 from search.fields import TEXT_STREAMS
 from search.protocol import PUBLIC_LABEL, IndexDoc, PackageDict
+from standards import regions
 
 # Keys CKAN extensions often keep in `extras` while our schema has them first-class.
 FIRST_CLASS_EXTRAS = (
@@ -133,11 +134,19 @@ def _keywords(package: PackageDict, private: bool) -> list[tuple[str, str, str]]
         (key, _first_class(package, key))
         for key in ("region_code", "open_class", "theme", "update_frequency")
     ]
+    values += _region_levels(_first_class(package, "region_code"))
     seen: dict[tuple[str, str], tuple[str, str, str]] = {}
     for field_name, value in values:
         if value:
             seen.setdefault((field_name, value), (field_name, value, keyword_norm(value)))
     return list(seen.values())
+
+
+def _region_levels(code: str) -> list[tuple[str, str]]:
+    """The province and city (GB/T 2260) an area lies in, so pages can filter by them."""
+    if not regions.is_well_formed(code):
+        return []
+    return [("province", regions.province_of(code)), ("city", regions.city_of(code))]
 
 
 def _first_class(package: PackageDict, key: str) -> str:

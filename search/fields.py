@@ -75,6 +75,9 @@ KEYWORD_FIELDS: tuple[str, ...] = (
     "open_class",
     "theme",
     "update_frequency",
+    # Derived from region_code: the province and the city the area lies in (web facets).
+    "province",
+    "city",
 )
 
 DATE_FIELDS: tuple[str, ...] = ("metadata_modified", "metadata_created")
@@ -88,6 +91,9 @@ FACET_FIELDS: tuple[str, ...] = (
     "region_code",
     "open_class",
     "theme",
+    "update_frequency",
+    "province",
+    "city",
 )
 
 DEFAULT_FIELD = "text"

@@ -11,7 +11,8 @@ import hashlib
 from importlib import resources
 
 # Bump when the analyser's code changes the tokens it produces.
-ANALYZER_REVISION = "1"
+# 2: province and city keywords derived from region_code (the web facets).
+ANALYZER_REVISION = "2"
 
 
 def _fingerprint() -> str:

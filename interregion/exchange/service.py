@@ -61,6 +61,18 @@ Handler = Callable[[Incoming, Session], Reply]
 Acceptor = Callable[[dict[str, Any]], Accepted]
 
 
+def bounded_get(client: httpx.Client, url: str, *, max_chars: int) -> str:
+    """GET an ASCII document, reading no more than ``max_chars`` of it (ValueError beyond)."""
+    with client.stream("GET", url) as response:
+        response.raise_for_status()
+        raw = bytearray()
+        for chunk in response.iter_bytes():
+            raw += chunk
+            if len(raw) > max_chars:
+                raise ValueError("document too large")
+    return raw.decode("ascii").strip()
+
+
 class RateLimiter:
     """Requests per requester and kind in fixed one-minute windows (per node process)."""
 
@@ -112,14 +124,7 @@ class Exchange:
 
     def fetch(self, url: str, *, max_chars: int) -> str:
         """GET a public document of a peer (a status list) with the same bounds and client."""
-        with self._http.stream("GET", url) as response:
-            response.raise_for_status()
-            raw = bytearray()
-            for chunk in response.iter_bytes():
-                raw += chunk
-                if len(raw) > max_chars:
-                    raise ValueError("document too large")
-        return raw.decode("ascii").strip()
+        return bounded_get(self._http, url, max_chars=max_chars)
 
     # -- requester ----------------------------------------------------------------------
 

@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 STATUS_ACTIONS = ("suspend", "resume", "revoke")
 MAX_REASON_CHARS = 200
+# Licence dates a person could hold; also keeps "valid_from + validity" inside the calendar.
+MIN_YEAR, MAX_YEAR = 1900, 2200
 
 
 @dataclass
@@ -137,6 +139,13 @@ def issue(
         raise LicenceError(
             "invalid-face-data", "the face data does not fit the type", errors=errors
         )
+    for option, day in (("valid_from", valid_from), ("valid_until", valid_until)):
+        if day is not None and not MIN_YEAR <= day.year <= MAX_YEAR:
+            raise LicenceError(
+                "invalid-input",
+                f"{option} is outside {MIN_YEAR}-{MAX_YEAR}",
+                errors={option: "out of range"},
+            )
     start = valid_from or local_today(now)
     until = valid_until if valid_until is not None else licence_type.default_valid_until(start)
     if until is not None and until < start:

@@ -172,7 +172,8 @@ def verify_remote(
     """Ask the issuing node; return the verified answer (and the signed response as evidence)."""
     moment = now or utcnow()
     if identifier:
-        region, wanted = issuer_region or issuer_region_of(identifier), {"identifier": identifier}
+        derived = issuer_region_of(identifier)  # also refuses a malformed identifier
+        region, wanted = issuer_region or derived, {"identifier": identifier}
     elif holder_code and type_code and issuer_region:
         region, wanted = issuer_region, {"holder_code": holder_code, "type": type_code}
     else:

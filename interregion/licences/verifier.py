@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 
 from interregion.exchange import ExchangeRefused
+from interregion.exchange.service import bounded_get
 from interregion.licences.credentials import (
     LICENCE_CREDENTIAL_TYPE,
     PURPOSES,
@@ -47,17 +48,9 @@ def refused(reason: str, message: str, status: int = 422) -> ExchangeRefused:
 
 
 def http_fetch(timeout: float = 5.0) -> Fetch:
-    def fetch(url: str) -> str:
-        with httpx.stream("GET", url, timeout=timeout, follow_redirects=False) as response:
-            response.raise_for_status()
-            raw = bytearray()
-            for chunk in response.iter_bytes():
-                raw += chunk
-                if len(raw) > MAX_LIST_CHARS:
-                    raise ValueError("status list too large")
-        return raw.decode("ascii").strip()
-
-    return fetch
+    """Fetch lists with a client of our own (the CLI has no node and so no exchange)."""
+    client = httpx.Client(timeout=timeout, follow_redirects=False)
+    return lambda url: bounded_get(client, url, max_chars=MAX_LIST_CHARS)
 
 
 @dataclass(frozen=True)

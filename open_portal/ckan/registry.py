@@ -77,3 +77,9 @@ def get(name: str) -> ActionSpec | None:
     from open_portal.ckan import actions  # noqa: F401
 
     return REGISTRY.get(name)
+
+
+def is_read_action(name: str) -> bool:
+    """True unless ``name`` is an action that changes something (unknown names change nothing)."""
+    spec = get(name)
+    return spec is None or spec.side_effect_free

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from datasets import repository
+from datasets.dictization import with_site_url
 from delta.errors import SearchQueryError, ValidationFailed
 from open_portal.applications import disclosure
 from open_portal.ckan.params import as_bool, as_str_list
@@ -16,7 +17,7 @@ from search.protocol import SearchQuery
 DEFAULT_SORT = "score desc, metadata_modified desc"
 FACET_FIELDS = (
     "organization", "groups", "tags", "res_format", "license_id",
-    "region_code", "open_class", "theme",
+    "region_code", "open_class", "theme", "update_frequency", "province", "city",
 )  # fmt: skip
 
 
@@ -106,8 +107,12 @@ def package_search(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
         found = ctx.portal.search.search(query)
     except search_errors.SearchQueryError as exc:
         raise SearchQueryError(str(exc)) from None
-    # The index holds the public form of each dict; reveal and count for this caller.
-    results = disclosure.packages_for(ctx.session, ctx.actor, ctx.unit.site_url, found.results)
+    # The index holds the public, site-relative form of each dict: make its links
+    # absolute for this server, then reveal and count for this caller.
+    site_url = ctx.unit.site_url
+    results = disclosure.packages_for(
+        ctx.session, ctx.actor, site_url, [with_site_url(p, site_url) for p in found.results]
+    )
     return {
         "count": found.count,
         "results": results,

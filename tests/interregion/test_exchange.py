@@ -48,7 +48,9 @@ ECHO = MessageKind(
 
 @pytest.fixture(scope="module")
 def fed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessFederation]:
-    with in_process_federation(tmp_path_factory.mktemp("exchange")) as federation:
+    # No demo people: the exchange needs nodes, not accounts (argon2 hashing is most of a start).
+    home = tmp_path_factory.mktemp("exchange")
+    with in_process_federation(home, node_demo_accounts=False) as federation:
         yield federation
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
+from interregion.licences.demo import holder_of
 from standards.regions import DELTA_PROVINCES
 from tests.interregion.browser import Browser
 from tests.interregion.cluster import Cluster
@@ -134,7 +135,8 @@ def test_live_and_list_based_status(licence_cluster: Cluster, matrix: dict,
             assert answer.status_code == 200, (state, answer.text)
             body = answer.json()
             assert body["status"] == EXPECTED[state], (state, body)
-            assert body["licence"]["issuer_region"] == issuer and body["fields"], body
+            assert body["licence"]["issuer_region"] == issuer, body
+            assert body["fields"]["holder_name"] == holder_of(person(issuer, kind))[0], body
         # Revoked is final: the issuer refuses to bring it back.
         revived = change(http, licence_cluster.url(issuer), case["token"],
                          case["licences"]["revoked"]["identifier"], "resume")  # fmt: skip
@@ -222,7 +224,8 @@ def test_window_staff_verify_the_applicants_licences_under_the_same_consent(
         identity = found.json()
         names = {item["name"]: item["identifier"] for item in identity["licences"]}
         assert "机动车驾驶证" in names and identity["licence_consent"].count(".") == 2
-        answer = verify(http, licence_cluster.url(window), licence=names["机动车驾驶证"],
+        # The demo 居民身份证 (the matrix issues more driving licences to the same person).
+        answer = verify(http, licence_cluster.url(window), licence=names["居民身份证"],
                         scenario="window-identity", consent=identity["licence_consent"],
                         service="专窗")  # fmt: skip
         assert answer.status_code == 200, answer.text
@@ -232,7 +235,7 @@ def test_window_staff_verify_the_applicants_licences_under_the_same_consent(
             and body["fields"]["holder_name"] == person(home, "resident").name
         )
         assert "holder_code" not in body["fields"]  # the window scenario gets the masked code
-        again = verify(http, licence_cluster.url(window), licence=names["机动车驾驶证"],
+        again = verify(http, licence_cluster.url(window), licence=names["居民身份证"],
                        scenario="window-identity", consent=identity["licence_consent"])  # fmt: skip
         assert again.json()["reason"] == "consent-reused"
     assert licence_cluster.last_audit(home, "licence-verification.answered")["peer"] == window

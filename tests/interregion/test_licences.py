@@ -143,6 +143,8 @@ def test_department_api_needs_a_token(fed: InProcessFederation) -> None:
 def test_issue_is_signed_audited_and_listed(fed: InProcessFederation, tokens: dict) -> None:
     issued = new_licence(fed, tokens)
     assert issued["status"] == "valid" and issued["version"] == 1
+    who = person(B, "resident")
+    assert (issued["holder_name"], issued["holder_code"]) == (who.name, who.citizen_id)
     assert (
         issued["identifier"].startswith("1.2.156.3005.2.") and issued["credential"].count(".") == 2
     )
@@ -169,6 +171,8 @@ def test_issue_is_signed_audited_and_listed(fed: InProcessFederation, tokens: di
         ({"holder_code": "110101190001019990"}, "invalid-holder-code", 422),
         ({"type": "nope"}, "unknown-type", 422),
         ({"valid_from": "2030-01-02", "valid_until": "2030-01-01"}, "invalid-input", 422),
+        ({"valid_from": "9999-01-01"}, "invalid-input", 422),
+        ({"valid_until": "0001-01-01"}, "invalid-input", 422),
     ],
 )
 def test_bad_licences_are_refused_and_nothing_is_written(
@@ -624,6 +628,10 @@ def test_bad_verification_queries_are_clear_errors(fed: InProcessFederation) -> 
         {},
         {"scenario": "X Y", "consent": "c"},
         {"scenario": "employment", "consent": "c", "licence": "1.2.3"},
+        {"scenario": "employment", "licence": "1.2.3", "issuer_region": B},
+        {"scenario": "employment", "holder_code": "x"},
+        {"scenario": "employment", "licence": "x" * 121},
+        {"scenario": "employment", "fields": ["a"] * 65, "licence": "1.2.3"},
     ):
         answer = client(fed, A).post("/licences/verifications", json=body)
         assert 400 <= answer.status_code < 500, answer.text

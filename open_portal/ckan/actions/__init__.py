@@ -8,6 +8,7 @@ from open_portal.ckan.actions import (
     resources,
     site,
     users,
+    views,
 )
 
-__all__ = ["applications", "datastore", "groups", "packages", "resources", "site", "users"]
+__all__ = ["applications", "datastore", "groups", "packages", "resources", "site", "users", "views"]
