@@ -157,6 +157,26 @@ class Settings(BaseSettings):
     licence_presentation_seconds: int = 300
     licence_consent_seconds: int = 600
 
+    # Cross-region window cases (interregion/cases/, docs/windows.md).
+    case_max_material_bytes: int = 10 * MiB
+    case_max_materials: int = 40
+    # The delivery worker: how often it looks for due messages, how many go in one POST,
+    # and the retry backoff (exponential from base to max, with full jitter).
+    case_delivery_poll_seconds: float = 1.0
+    case_delivery_batch: int = 50
+    # A claimed message is left to its worker this long (a killed worker's claims then lapse).
+    case_delivery_lease_seconds: float = 30.0
+    case_retry_base_seconds: float = 2.0
+    case_retry_max_seconds: float = 300.0
+    # A message still undelivered after this long shows up for supervisors.
+    case_stuck_after_seconds: int = 3600
+    # Where applicants' notifications go: "log", or "module:factory" of a Notifier.
+    case_notifier: str = "log"
+    case_matter_list_ttl_seconds: int = 3600
+    case_staff_token_days: int = 90
+    case_track_max_failures: int = 5
+    case_track_lock_minutes: int = 15
+
     @model_validator(mode="after")
     def _refuse_demo_secret(self) -> Settings:
         if self.env != "development" and self.secret_key.get_secret_value() == DEMO_SECRET_KEY:

@@ -17,6 +17,7 @@ from delta.assets import router as vendor_router
 from delta.http import install_error_handlers, problem
 from delta.logging import configure_logging
 from delta.settings import Settings, load_settings
+from interregion.cases.setup import case_desk, install_cases
 from interregion.federation.router import router as federation_router
 from interregion.licences.api import router as licence_api_router
 from interregion.licences.desk import router as licence_desk_router
@@ -48,10 +49,13 @@ def create_node_app(settings: Settings | None = None, region_code: str = "310000
         secure=node.member().base_url.startswith("https://"),
     )
     web = NodeWeb(node=node, cookies=cookies, pages=Pages(region_code=region_code, cookies=cookies))
+    cases = case_desk(node)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        cases.worker.start()  # window cases: the outbox is emptied while the app runs
         yield
+        cases.worker.stop()
         node.close()
 
     region = get(region_code)
@@ -79,7 +83,15 @@ def create_node_app(settings: Settings | None = None, region_code: str = "310000
         return problem(503, "Service Unavailable", f"federation: {error.reason}")
 
     app.middleware("http")(browser_protections(node, cookies))
-    app.add_middleware(BodyLimit, max_bytes=settings.max_xml_bytes * 2 + FORM_OVERHEAD)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_xml_bytes * 2 + FORM_OVERHEAD,
+        # Window cases take scanned materials: one per upload, more per exchange batch.
+        larger={
+            "/cases/exchange/": settings.case_max_material_bytes * 2 + FORM_OVERHEAD,
+            "/cases/": settings.case_max_material_bytes + FORM_OVERHEAD,
+        },
+    )
     app.include_router(federation_router)
     app.include_router(sp_router)
     app.include_router(idp_router)
@@ -88,6 +100,7 @@ def create_node_app(settings: Settings | None = None, region_code: str = "310000
     app.include_router(licence_api_router)
     app.include_router(licence_holder_router)
     app.include_router(licence_desk_router)
+    install_cases(app, cases)
     app.include_router(vendor_router)  # before the /static mount, which would shadow it
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

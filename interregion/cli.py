@@ -166,7 +166,8 @@ def demo_accounts(region: RegionOption) -> None:
 
 def demo_totp(
     username: Annotated[
-        str, typer.Argument(metavar="USERNAME", help="A demo account, e.g. hu-resident.")
+        str,
+        typer.Argument(metavar="USERNAME", help="A demo account, e.g. hu-resident or hu-clerk."),
     ],
 ) -> None:
     """Print the current TOTP code of a demo account (development only)."""
@@ -178,9 +179,15 @@ def demo_totp(
         raise _fail("demo accounts do not exist in production")
     people = {p.username: p for code in REGION_PREFIXES for p in demo_people(code)}
     person = people.get(username)
-    if person is None or not person.totp_secret:
+    secret = person.totp_secret if person is not None else None
+    if secret is None:  # window staff (interregion/staff) are demo accounts too
+        from interregion.staff.demo import demo_staff
+
+        staff = {s.username: s for code in REGION_PREFIXES for s in demo_staff(code)}
+        secret = staff[username].totp_secret if username in staff else None
+    if not secret:
         raise _fail(f"{username!r} is not a demo account with a TOTP secret")
-    typer.echo(pyotp.TOTP(person.totp_secret).now())
+    typer.echo(pyotp.TOTP(secret).now())
 
 
 def _group(app: typer.Typer, name: str, help_text: str) -> typer.Typer:
@@ -203,3 +210,6 @@ def register(app: typer.Typer) -> None:
     demo.command("accounts")(demo_accounts)
     demo.command("totp")(demo_totp)
     demo.command("licences")(demo_licences)
+    from interregion.cases.cli import register as register_cases  # window cases and staff
+
+    register_cases(app, demo)

@@ -110,6 +110,20 @@ class RegionNodes:
 
         threading.Thread(target=run, name="registry-resign", daemon=True).start()
 
+    def seed_demo_cases(self, settings: Settings) -> None:
+        """Window cases: on a first start, a few demo cases per region in different states
+        (in the background: they travel between the nodes while the demo starts)."""
+
+        def run() -> None:
+            from interregion.cases.demo import seed_demo_cases
+
+            try:
+                seed_demo_cases(settings)
+            except Exception as error:  # the demo runs without them
+                print(f"demo cases were not created: {error}", file=sys.stderr)
+
+        threading.Thread(target=run, name="demo-cases", daemon=True).start()
+
     def stop(self) -> None:
         self._stop.set()
         for process in self.processes.values():

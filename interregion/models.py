@@ -3,6 +3,15 @@
 from __future__ import annotations
 
 from interregion.audit.models import AuditRecord
+from interregion.cases.models import (
+    Case,
+    CaseEvent,
+    CaseLicence,
+    CaseMaterial,
+    InboxMessage,
+    MatterListCopy,
+    OutboxMessage,
+)
 from interregion.identity.models import Account
 from interregion.licences.models import (
     Department,
@@ -17,18 +26,29 @@ from interregion.sso.models import (
     IdpAuthnRequest,
     PendingRequest,
 )
+from interregion.staff.models import StaffAccount, StaffApiToken
 from interregion.window.models import WindowCode
 
 __all__ = [
     "Account",
     "AuditRecord",
     "BrowserSession",
+    # Window cases and staff (interregion/cases, interregion/staff).
+    "Case",
+    "CaseEvent",
+    "CaseLicence",
+    "CaseMaterial",
     "ConsumedAssertion",
     "Department",
     "Disclosure",
     "IdpAuthnRequest",
+    "InboxMessage",
     "Licence",
+    "MatterListCopy",
+    "OutboxMessage",
     "PendingRequest",
+    "StaffAccount",
+    "StaffApiToken",
     "StatusAllocation",
     "StatusListState",
     "WindowCode",

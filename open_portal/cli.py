@@ -257,6 +257,7 @@ def _demo_serve(host: str, base_port: int) -> None:
         except (RuntimeError, TimeoutError) as exc:
             raise _fail(f"region nodes: {exc}") from None
         nodes.keep_registry_fresh(settings)
+        nodes.seed_demo_cases(settings)
         url = site_url.rstrip("/")
         typer.echo(f"Portal:          {url}/")
         typer.echo(f"CKAN Action API: {url}/api/3/action/package_search")
@@ -265,6 +266,7 @@ def _demo_serve(host: str, base_port: int) -> None:
         for code, node_url in nodes.urls.items():
             typer.echo(f"Node {code}:     {node_url}/  (service {node_url}/service)")
         typer.echo("Demo accounts:   delta demo accounts --region CODE")
+        typer.echo("Demo staff:      delta demo staff --region CODE  (window cases: /cases)")
         sys.stdout.flush()
         _run_portal(host, base_port, grace_seconds=settings.shutdown_grace_seconds)
     finally:

@@ -97,10 +97,12 @@ def caller(session: Any, credentials: Credentials) -> Principal:
     return accounts.principal_for(session, user)
 
 
-@router.api_route(
-    "/dataset/{package_id}/resource/{resource_id}/download/{filename:path}",
-    methods=["GET", "HEAD"],
-)
+_DOWNLOAD = "/dataset/{package_id}/resource/{resource_id}/download/{filename:path}"
+
+
+# One operation id per method: OpenAPI requires them unique.
+@router.get(_DOWNLOAD, operation_id="download_resource")
+@router.head(_DOWNLOAD, operation_id="download_resource_head")
 async def download(package_id: str, resource_id: str, filename: str, request: Request) -> Response:
     portal: Portal = request.app.state.portal
     plan = await run_in_threadpool(

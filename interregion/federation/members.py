@@ -25,6 +25,11 @@ ENDPOINT_PATHS = {
     "licence_status": "/licences/status",
     "licence_presentation_verify": "/licences/presentations/verify",
     "cases": "/cases",
+    # The case exchange (interregion/cases/protocol.py): one endpoint per message kind.
+    "case_submission": "/cases/exchange/submissions",
+    "case_status": "/cases/exchange/status",
+    "case_materials": "/cases/exchange/materials",
+    "case_matters": "/cases/exchange/matters",
 }
 NODE_PORT_OFFSETS = {code: index for index, code in enumerate(DELTA_PROVINCES, start=1)}
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -23,13 +23,20 @@ def count(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(Account)) or 0)
 
 
-def claim_totp_step(session: Session, *, account_id: str, step: int) -> bool:
+# Window staff (interregion.staff) log in with the same columns and the same code:
+# ``model`` is Account or StaffAccount.
+Lockable = Any
+
+
+def claim_totp_step(
+    session: Session, *, account_id: str, step: int, model: Lockable = Account
+) -> bool:
     """Record ``step`` as the last TOTP step used, unless it (or a later one) already was."""
     result = session.execute(
-        update(Account)
+        update(model)
         .where(
-            Account.id == account_id,
-            or_(Account.totp_last_step.is_(None), Account.totp_last_step < step),
+            model.id == account_id,
+            or_(model.totp_last_step.is_(None), model.totp_last_step < step),
         )
         .values(totp_last_step=step)
     )
@@ -47,6 +54,7 @@ def reserve_attempt(
     limit: int,
     now: datetime,
     lockout: timedelta,
+    model: Lockable = Account,
 ) -> int | None:
     """Count one guess *before* it is checked; the count it got, or None while locked.
 
@@ -64,20 +72,20 @@ def reserve_attempt(
     that long. It runs on the request's own connection: a second one per
     login could exhaust the pool under many parallel logins.
     """
-    column = getattr(Account, counter)
+    column = getattr(model, counter)
     # An expired lock starts a fresh count for both kinds of guesses.
     session.execute(
-        update(Account)
-        .where(Account.id == account_id, Account.locked_until <= now)
+        update(model)
+        .where(model.id == account_id, model.locked_until <= now)
         .values(failed_logins=0, failed_totp=0, locked_until=None)
     )
     row = session.execute(
-        update(Account)
-        .where(Account.id == account_id, Account.locked_until.is_(None))
+        update(model)
+        .where(model.id == account_id, model.locked_until.is_(None))
         .values(
             {
                 column: column + 1,
-                Account.locked_until: case((column + 1 >= limit, now + lockout), else_=None),
+                model.locked_until: case((column + 1 >= limit, now + lockout), else_=None),
             }
         )
         .returning(column)
@@ -87,17 +95,22 @@ def reserve_attempt(
 
 
 def clear_failures(
-    session: Session, *, account_id: str, counter: FailureCounter, limit: int
+    session: Session,
+    *,
+    account_id: str,
+    counter: FailureCounter,
+    limit: int,
+    model: Lockable = Account,
 ) -> None:
     """A success: its own count starts again, and a lock only that count set is lifted.
 
     A lock set by the *other* count stays: a correct password proves nothing
     about the second factor someone is guessing (and must not buy them more guesses).
     """
-    column = getattr(Account, counter)
-    other = Account.failed_totp if counter == "failed_logins" else Account.failed_logins
+    column = getattr(model, counter)
+    other = model.failed_totp if counter == "failed_logins" else model.failed_logins
     session.execute(
-        update(Account)
-        .where(Account.id == account_id)
-        .values({column: 0, Account.locked_until: case((other >= limit, Account.locked_until))})
+        update(model)
+        .where(model.id == account_id)
+        .values({column: 0, model.locked_until: case((other >= limit, model.locked_until))})
     )

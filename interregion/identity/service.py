@@ -6,8 +6,10 @@ import hmac
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import pyotp
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from delta.passwords import hash_password, verify_password
@@ -61,16 +63,19 @@ def seed_demo_accounts(session: Session, *, region_code: str) -> int:
     return created
 
 
-def check_password(session: Session, *, username: str, password: str, now: datetime) -> Account:
+def check_password(
+    session: Session, *, username: str, password: str, now: datetime, model: Any = Account
+) -> Any:
     """The account, if the password is right and the account not locked; else LoginRefused.
 
     Unknown usernames and locked accounts cost the same argon2 verification
     as wrong passwords. Every guess is counted before it is checked (see
     :func:`repository.reserve_attempt`), so parallel guesses cannot outrun the lockout.
+    ``model`` is :class:`Account` or, for window staff, ``StaffAccount``.
     """
     if len(username) > MAX_USERNAME_CHARS or len(password) > MAX_PASSWORD_CHARS:
         raise LoginRefused("input-too-long")
-    account = repository.find_by_username(session, username.strip())
+    account = session.scalars(select(model).where(model.username == username.strip())).one_or_none()
     if account is None:
         verify_password(None, password)
         raise LoginRefused("unknown-user")
@@ -81,13 +86,17 @@ def check_password(session: Session, *, username: str, password: str, now: datet
     if not verify_password(account.password_hash, password):
         raise LoginRefused("locked-now" if count >= MAX_FAILED_LOGINS else "wrong-password")
     repository.clear_failures(
-        session, account_id=account.id, counter="failed_logins", limit=MAX_FAILED_LOGINS
+        session,
+        account_id=account.id,
+        counter="failed_logins",
+        limit=MAX_FAILED_LOGINS,
+        model=type(account),
     )
     return account
 
 
 def _reserve(
-    session: Session, account: Account, counter: repository.FailureCounter, *, now: datetime
+    session: Session, account: Any, counter: repository.FailureCounter, *, now: datetime
 ) -> int | None:
     return repository.reserve_attempt(
         session,
@@ -96,10 +105,11 @@ def _reserve(
         limit=MAX_FAILED_LOGINS,
         now=now,
         lockout=LOCKOUT,
+        model=type(account),
     )
 
 
-def check_totp(session: Session, *, account: Account, code: str, now: datetime) -> None:
+def check_totp(session: Session, *, account: Any, code: str, now: datetime) -> None:
     """A current code (one step of drift either way), and never the same step twice.
 
     Wrong and reused codes count toward the same lockout as passwords, on a
@@ -123,9 +133,15 @@ def check_totp(session: Session, *, account: Account, code: str, now: datetime) 
     refusal = "totp-wrong"
     for step in (step_now - 1, step_now, step_now + 1):
         if hmac.compare_digest(totp.at(step * TOTP_PERIOD_SECONDS), digits):
-            if repository.claim_totp_step(session, account_id=account.id, step=step):
+            if repository.claim_totp_step(
+                session, account_id=account.id, step=step, model=type(account)
+            ):
                 repository.clear_failures(
-                    session, account_id=account.id, counter="failed_totp", limit=MAX_FAILED_LOGINS
+                    session,
+                    account_id=account.id,
+                    counter="failed_totp",
+                    limit=MAX_FAILED_LOGINS,
+                    model=type(account),
                 )
                 session.refresh(account)
                 return

@@ -11,7 +11,9 @@ from starlette.responses import Response
 from interregion.exchange import ExchangeRefused
 from interregion.licences import verification
 from interregion.licences.window import WINDOW_SCENARIO
+from interregion.staff.auth import PageStaff, require_role
 from interregion.web.context import WebDep
+from interregion.window.router import DESK_ROLES
 from standards.licence_types import field_label, get_type
 
 router = APIRouter()
@@ -21,6 +23,7 @@ router = APIRouter()
 def desk_licence_check(
     request: Request,
     web: WebDep,
+    staff: PageStaff,
     *,
     licence: Annotated[str, Form(max_length=120)] = "",
     consent: Annotated[str, Form(max_length=16 * 1024)] = "",
@@ -28,6 +31,7 @@ def desk_licence_check(
 ) -> Response:
     if not web.csrf_ok(request, csrf):
         return web.csrf_refusal(request)
+    require_role(staff, *DESK_ROLES, action="check an applicant's licences")
     try:
         result = verification.verify_remote(
             web.node, scenario=WINDOW_SCENARIO, consent_token=consent, identifier=licence,

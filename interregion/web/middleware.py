@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -18,17 +18,25 @@ from signing.errors import SigningError
 class BodyLimit:
     """Refuse bodies over ``max_bytes`` (413) whether or not Content-Length is honest."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, larger: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # Path prefixes with a limit of their own (first match wins), e.g. material uploads.
+        self.larger = dict(larger or {})
+
+    def limit_for(self, path: str) -> int:
+        return next((v for k, v in self.larger.items() if path.startswith(k)), self.max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limit_for(scope.get("path", ""))
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await problem(413, "Content Too Large", f"the limit is {self.max_bytes} bytes")(
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await problem(413, "Content Too Large", f"the limit is {limit} bytes")(
                 scope, receive, send
             )
             return
@@ -39,14 +47,14 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > limit:
                     raise TooLarge
             return message
 
         try:
             await self.app(scope, counted, send)
         except TooLarge:
-            await problem(413, "Content Too Large", f"the limit is {self.max_bytes} bytes")(
+            await problem(413, "Content Too Large", f"the limit is {limit} bytes")(
                 scope, receive, send
             )
 

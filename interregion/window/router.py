@@ -16,12 +16,15 @@ from interregion.identity import service as identity
 from interregion.identity.attributes import DEFAULT_REQUEST
 from interregion.identity.levels import Level, UnknownLevel, parse_level
 from interregion.sso import idp_service, sessions
+from interregion.staff.auth import ApiStaff, PageStaff, require_role
 from interregion.web.context import WebDep, see_other
 from interregion.window import service as window
 from interregion.window.service import AssertionRefused
 from standards.regions import DELTA_PROVINCES, get
 
 router = APIRouter()
+# The identity desk is for window staff (interregion/staff): clerks and their supervisors.
+DESK_ROLES = ("clerk", "supervisor")
 
 
 def _level(value: str | None) -> Level:
@@ -104,8 +107,11 @@ def _fetch(web: WebDep, *, home: str, code: str, level: str) -> window.WindowIde
 
 
 @router.post("/window/identity-assertions")
-def window_identity_api(query: IdentityQuery, web: WebDep) -> Response:
-    """For window workstations: the applicant's verified identity (and the JWT as evidence)."""
+def window_identity_api(query: IdentityQuery, web: WebDep, staff: ApiStaff) -> Response:
+    """For window workstations: the applicant's verified identity (and the JWT as evidence).
+
+    Window staff only: a staff API token (``Authorization: Bearer dst_…``)."""
+    require_role(staff, *DESK_ROLES, action="verify applicants")
     try:
         found = _fetch(web, home=query.home, code=query.code, level=query.level)
     except AssertionRefused as refusal:
@@ -114,7 +120,8 @@ def window_identity_api(query: IdentityQuery, web: WebDep) -> Response:
 
 
 @router.get("/window")
-def window_desk(request: Request, web: WebDep) -> Response:
+def window_desk(request: Request, web: WebDep, staff: PageStaff) -> Response:
+    require_role(staff, *DESK_ROLES, action="verify applicants")
     regions = [(code, get(code)) for code in DELTA_PROVINCES]
     return web.pages.render(request, "window_desk.html", {"regions": regions, "found": None})
 
@@ -123,6 +130,7 @@ def window_desk(request: Request, web: WebDep) -> Response:
 def window_desk_submit(
     request: Request,
     web: WebDep,
+    staff: PageStaff,
     *,
     home: Annotated[str, Form(max_length=6)] = "",
     code: Annotated[str, Form(max_length=40)] = "",
@@ -130,6 +138,7 @@ def window_desk_submit(
 ) -> Response:
     if not web.csrf_ok(request, csrf):
         return web.csrf_refusal(request)
+    require_role(staff, *DESK_ROLES, action="verify applicants")
     try:
         found = _fetch(web, home=home, code=code, level="substantial")
     except AssertionRefused as refusal:

@@ -201,6 +201,7 @@ def test_window_staff_verify_the_applicants_licences_under_the_same_consent(
 ) -> None:
     """The applicant sees the licences and fields on the consent page; the window then checks
     them with the issuing (home) region under that consent, once per licence."""
+    from tests.interregion.cases_support import cluster_token
     from tests.interregion.flows import consent as agree
     from tests.interregion.flows import log_in
 
@@ -214,9 +215,11 @@ def test_window_staff_verify_the_applicants_licences_under_the_same_consent(
         code = agree(applicant, page, share_full_id=False).text_of("window-code")
     finally:
         applicant.close()
+    # The window API is for window staff (interregion/staff): the window clerk's API token.
+    staff = {"Authorization": f"Bearer {cluster_token(licence_cluster, window, 'clerk')}"}
     with httpx.Client(timeout=30) as http:
         found = http.post(f"{licence_cluster.url(window)}/window/identity-assertions",
-                          json={"home": home, "code": code})  # fmt: skip
+                          json={"home": home, "code": code}, headers=staff)  # fmt: skip
         assert found.status_code == 200, found.text
         identity = found.json()
         names = {item["name"]: item["identifier"] for item in identity["licences"]}
@@ -240,6 +243,7 @@ def test_window_staff_verify_the_applicants_licences_under_the_same_consent(
 
 
 def test_the_window_desk_checks_a_licence(licence_cluster: Cluster) -> None:
+    from tests.interregion.cases_support import staff_login
     from tests.interregion.flows import consent as agree
     from tests.interregion.flows import log_in
     from tests.interregion.licence_flows import form_index
@@ -250,6 +254,8 @@ def test_the_window_desk_checks_a_licence(licence_cluster: Cluster) -> None:
         page = applicant.get(f"{licence_cluster.url(home)}/idp/window?to={window}")
         page = log_in(applicant, page, person(home, "company"))
         code = agree(applicant, page, share_full_id=False).text_of("window-code")
+        # The desk is for window staff (interregion/staff): the window's demo clerk.
+        staff_login(desk, licence_cluster.url(window), window, "clerk", next_path="/window")
         page = desk.get(f"{licence_cluster.url(window)}/window")
         page = desk.submit(page, home=home, code=code)
         assert page.status == 200 and "营业执照" in page.text, page.text[:1500]

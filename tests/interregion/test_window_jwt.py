@@ -14,6 +14,7 @@ from signing.replay import MemoryReplayCache
 from signing.truststore import TrustStore
 from tests.interregion import forge
 from tests.interregion.browser import Browser
+from tests.interregion.cases_support import cluster_token, staff_login
 from tests.interregion.cluster import Cluster
 from tests.interregion.flows import consent, log_in, person
 
@@ -31,9 +32,12 @@ def window_code(cluster: Cluster, browser: Browser, *, home: str, window: str, w
 
 
 def ask(cluster: Cluster, *, window: str, home: str, code: str) -> httpx.Response:
+    # Window staff only (interregion/staff): the window's clerk's API token.
+    token = cluster_token(cluster, window, "clerk")
     return httpx.post(
         f"{cluster.url(window)}/window/identity-assertions",
         json={"home": home, "code": code},
+        headers={"Authorization": f"Bearer {token}"},
         timeout=30,
     )
 
@@ -101,6 +105,7 @@ def test_the_window_desk_page(cluster: Cluster, browser: Browser) -> None:
     code = window_code(cluster, browser, home=HOME, window=WINDOW, who="resident")
     desk = Browser()
     try:
+        staff_login(desk, cluster.url(WINDOW), WINDOW, "clerk", next_path="/window")
         page = desk.get(f"{cluster.url(WINDOW)}/window")
         page = desk.submit(page, home=HOME, code=code.lower())
         assert page.status == 200, page.text[:1000]

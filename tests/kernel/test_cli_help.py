@@ -13,7 +13,7 @@ import pytest
 from delta.cli import command, main
 
 # Upper-case words (PORT, USERNAME, DAYS), or the choices themselves (rsa|ec-p256).
-READABLE_METAVAR = re.compile(r"[A-Z][A-Z0-9_]*([-.][A-Z0-9_]+)*|[a-z0-9-]+(\|[a-z0-9-]+)+")
+READABLE_METAVAR = re.compile(r"[A-Z][A-Z0-9_]*([-.|][A-Z0-9_]+|\|-)*|[a-z0-9-]+(\|[a-z0-9-]+)+")
 PLACEHOLDER = re.compile(r"<\w[\w ]*>|\{\w+\}")
 
 

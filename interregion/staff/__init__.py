@@ -1,0 +1,1 @@
+"""Window staff: clerks at accepting windows, reviewers at deciding departments, supervisors."""
