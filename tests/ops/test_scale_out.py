@@ -318,6 +318,9 @@ def test_nodes_are_healthy_ready_and_pass_the_request_id_on(shape: Shape) -> Non
     scrape = httpx.get(f"{shape.nodes.url('330000')}/metrics", timeout=10).text
     assert 'route="/idp/identity-assertions"' in scrape
     assert 'delta_db_statement_duration_seconds_count{database="node"' in scrape
+    # The window cases' outbox, read from the node's schema at every scrape.
+    assert 'delta_case_outbox_messages{state="undelivered"} 0.0' in scrape
+    assert 'delta_case_outbox_messages{state="stuck"} 0.0' in scrape
 
 
 # -- 3. metrics over worker processes -----------------------------------------------------------
