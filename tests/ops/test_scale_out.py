@@ -297,12 +297,15 @@ def test_nodes_are_healthy_ready_and_pass_the_request_id_on(shape: Shape) -> Non
         assert alive.json()["registry_serial"] >= 1
         ready = httpx.get(f"{shape.nodes.url(code)}/readyz", timeout=10)
         assert ready.json() == {"status": "ready", "checks": {"database": "ok", "registry": "ok"}}
-    # A window in Shanghai asks Zhejiang (the applicant's home) over the back channel.
-    rid = f"window-{uuid.uuid4().hex}"
-    answer = httpx.post(f"{shape.nodes.url('310000')}/window/identity-assertions",
-                        json={"home": "330000", "code": "ABCD2345EFGH"},
+    # Shanghai asks Zhejiang, over the nodes' signed exchange, to verify a licence (no login
+    # needed); Zhejiang answers, refusing: it has no such licence.
+    rid = f"exchange-{uuid.uuid4().hex}"
+    query = {"scenario": "vehicle-services", "consent": "no-such-consent", "type": "unknown",
+             "holder_code": "110101190001011237", "issuer_region": "330000", "fields": []}  # fmt: skip
+    answer = httpx.post(f"{shape.nodes.url('310000')}/licences/verifications", json=query,
                         headers={"X-Request-ID": rid}, timeout=30)  # fmt: skip
-    assert answer.status_code == 403 and answer.json()["reason"] != "home-unreachable"
+    assert answer.status_code == 403, answer.text
+    assert answer.json()["peer"] == "330000" and "peer_audit_record" in answer.json()
     assert answer.headers["x-request-id"] == rid
 
     def lines(code: str) -> list[dict[str, Any]]:
@@ -310,13 +313,14 @@ def test_nodes_are_healthy_ready_and_pass_the_request_id_on(shape: Shape) -> Non
         return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
 
     at_home = eventually(lambda: [line for line in lines("330000") if line["request_id"] == rid])
-    assert at_home and at_home[0]["http"]["route"] == "/idp/identity-assertions", at_home
+    assert at_home and at_home[-1]["http"]["route"] == "/licences/verify", at_home
     at_window = eventually(
         lambda: [line for line in lines("310000") if line["request_id"] == rid and "http" in line]
     )
-    assert at_window and at_window[-1]["http"]["status"] == 403
+    assert at_window and at_window[-1]["http"]["status"] == answer.status_code
+    assert at_window[-1]["http"]["route"] == "/licences/verifications"
     scrape = httpx.get(f"{shape.nodes.url('330000')}/metrics", timeout=10).text
-    assert 'route="/idp/identity-assertions"' in scrape
+    assert 'route="/licences/verify"' in scrape
     assert 'delta_db_statement_duration_seconds_count{database="node"' in scrape
     # The window cases' outbox, read from the node's schema at every scrape.
     assert 'delta_case_outbox_messages{state="undelivered"} 0.0' in scrape
