@@ -300,8 +300,10 @@ def test_nodes_are_healthy_ready_and_pass_the_request_id_on(shape: Shape) -> Non
     # Shanghai asks Zhejiang, over the nodes' signed exchange, to verify a licence (no login
     # needed); Zhejiang answers, refusing: it has no such licence.
     rid = f"exchange-{uuid.uuid4().hex}"
-    query = {"scenario": "vehicle-services", "consent": "no-such-consent", "type": "unknown",
-             "holder_code": "110101190001011237", "issuer_region": "330000", "fields": []}  # fmt: skip
+    query = {
+        "scenario": "vehicle-services", "consent": "no-such-consent", "type": "unknown",
+        "holder_code": "110101190001011237", "issuer_region": "330000", "fields": [],
+    }  # fmt: skip
     answer = httpx.post(f"{shape.nodes.url('310000')}/licences/verifications", json=query,
                         headers={"X-Request-ID": rid}, timeout=30)  # fmt: skip
     assert answer.status_code == 403, answer.text
