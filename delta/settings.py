@@ -8,7 +8,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # A well-known value: anyone can read it here, so it is only good for a laptop.
@@ -97,6 +97,21 @@ class Settings(BaseSettings):
     cors_origins: str = "*"
     cors_write_origins: str = ""
 
+    # Operations (delta/observability.py, docs/operations.md): logs, request IDs, health,
+    # shutdown, and serving downloads through nginx.
+    # "json" (one object per line) or "text"; unset: json in production, text elsewhere.
+    log_format: Literal["json", "text"] | None = None
+    # One log line per request (method, route, path, status, duration, request ID).
+    access_log: bool = False
+    # Accept a well-formed X-Request-ID from callers (nginx, other nodes); else always make one.
+    trust_request_id: bool = True
+    readiness_timeout_seconds: float = 3.0
+    # On SIGTERM, requests in flight get this long to finish before the process exits.
+    shutdown_grace_seconds: float = 30.0
+    # Behind nginx: the internal location (e.g. /_storage/) that serves uploaded files; the
+    # portal authorises a download and answers with X-Accel-Redirect, nginx sends the bytes.
+    accel_redirect: str | None = None
+
     @model_validator(mode="after")
     def _check_cors_origins(self) -> Settings:
         _ = self.cors_read_origin_set, self.cors_write_origin_set
@@ -170,6 +185,19 @@ class Settings(BaseSettings):
                 "(demo secrets are only accepted with DELTA_ENV=development)"
             )
         return self
+
+    @property
+    def json_logs(self) -> bool:
+        return (self.log_format or ("json" if self.env == "production" else "text")) == "json"
+
+    @field_validator("accel_redirect")
+    @classmethod
+    def _internal_location(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not re.fullmatch(r"/[A-Za-z0-9_\-/]*", value) or "//" in value:
+            raise ValueError("an nginx location path such as /_storage/")
+        return value.rstrip("/") + "/"
 
     @cached_property
     def home_dir(self) -> Path:

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from sqlalchemy import text
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
-from delta import __version__
+from delta import __version__, metrics, observability
 from delta.api_docs import OPENAPI_URL, install_api_docs
 from delta.assets import router as vendor_router
 from delta.http import install_error_handlers, problem
 from delta.logging import configure_logging
 from delta.settings import Settings, load_settings
+from interregion.cases import outbox
 from interregion.cases.setup import case_desk, install_cases
+from interregion.clock import utcnow
 from interregion.federation.router import router as federation_router
 from interregion.licences.api import router as licence_api_router
 from interregion.licences.desk import router as licence_desk_router
@@ -40,7 +44,7 @@ FORM_OVERHEAD = 64 * 1024
 
 def create_node_app(settings: Settings | None = None, region_code: str = "310000") -> FastAPI:
     settings = settings or load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, json_lines=settings.json_logs)
     node = Node.open(settings, region_code)
     cookies = CookieJar(
         key=node.secrets.cookie_key,
@@ -69,6 +73,19 @@ def create_node_app(settings: Settings | None = None, region_code: str = "310000
     install_api_docs(app)
     app.state.web = web
     install_error_handlers(app)
+    observability.install(
+        app,
+        settings,
+        identity=lambda: _identity(node),
+        checks={"database": lambda: _database_answers(node), "registry": node.federation},
+    )
+    metrics.sampled_gauge(
+        "delta_case_outbox_messages",
+        "Window-case messages not yet delivered to a peer; stuck: older than "
+        "DELTA_CASE_STUCK_AFTER_SECONDS.",
+        lambda: _outbox_depth(node),
+        labelnames=("state",),
+    )
 
     @app.exception_handler(SigningError)
     async def _federation_unavailable(_: Request, error: SigningError) -> Response:
@@ -97,3 +114,25 @@ def create_node_app(settings: Settings | None = None, region_code: str = "310000
     app.include_router(vendor_router)  # before the /static mount, which would shadow it
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
+
+
+def _identity(node: Node) -> dict[str, object]:
+    """What /healthz has always said about a node (the registry serial: None when stale)."""
+    try:
+        serial: int | None = node.federation().serial
+    except SigningError:
+        serial = None
+    return {"service": "node", "region": node.region_code, "registry_serial": serial}
+
+
+def _database_answers(node: Node) -> None:
+    with node.engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+
+
+def _outbox_depth(node: Node) -> dict[tuple[str, ...], float]:
+    """Read at every scrape from the node's database (any worker may answer it)."""
+    stuck_after = timedelta(seconds=node.settings.case_stuck_after_seconds)
+    with node.sessions() as session:
+        found = outbox.counts(session, now=utcnow(), stuck_after=stuck_after)
+    return {("undelivered",): found["undelivered"], ("stuck",): found["stuck"]}

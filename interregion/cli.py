@@ -65,8 +65,7 @@ def node_serve(
     ] = None,
 ) -> None:
     """Serve one region node (migrating its database and creating demo keys/data first)."""
-    import uvicorn
-
+    from delta import serving
     from interregion.app import create_node_app
     from interregion.node import NodeConfigurationError
 
@@ -78,13 +77,11 @@ def node_serve(
         app = create_node_app(settings, region)
     except NodeConfigurationError as error:
         raise _fail(str(error)) from None
-    uvicorn.run(
+    serving.run(
         app,
         host=host or settings.node_host,
         port=listen,
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,
+        grace_seconds=settings.shutdown_grace_seconds,
         server_header=False,
     )
 

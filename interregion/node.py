@@ -24,7 +24,7 @@ from pathlib import Path
 from sqlalchemy import Engine, delete
 from sqlalchemy.orm import Session, sessionmaker
 
-from delta import migrations
+from delta import metrics, migrations
 from delta.db import make_engine, make_session_factory, transaction
 from delta.settings import Settings
 from interregion.audit.service import AuditLog
@@ -129,6 +129,7 @@ class Node:
         ensure_schema(url)
         migrations.upgrade(url, package="interregion")
         engine = make_engine(url)
+        metrics.instrument_engine(engine, database="node")
         registry = open_registry_client(settings, cache_path=folder / "registry.jws")
         try:
             registry.refresh()

@@ -7,10 +7,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy import text
 
-from delta import __version__
+from delta import __version__, observability
 from delta.api_docs import OPENAPI_URL, install_api_docs
 from delta.assets import router as vendor_router
+from delta.health import NotReady
 from delta.http import install_error_handlers
 from delta.logging import configure_logging
 from delta.settings import Settings, load_settings
@@ -20,7 +22,6 @@ from open_portal.cors import ApiCors
 from open_portal.datapackage import router as datapackage_router
 from open_portal.datastore_dump import router as dump_router
 from open_portal.downloads import router as downloads_router
-from open_portal.health import router as health_router
 from open_portal.runtime import Portal
 from open_portal.web import site as web_site
 
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, json_lines=settings.json_logs)
     portal = Portal.open(settings)
 
     @asynccontextmanager
@@ -55,6 +56,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_api_docs(app)
     app.state.portal = portal
     install_error_handlers(app)
+    # First: its route capture must be the innermost middleware (delta/observability.py).
+    observability.install(
+        app,
+        settings,
+        identity=lambda: {"service": "portal", "version": __version__},
+        checks={
+            "database": lambda: _database_answers(portal),
+            "search": lambda: _search_answers(portal),
+        },
+    )
     app.add_middleware(
         ApiCors,
         read_origins=settings.cors_read_origin_set,
@@ -66,6 +77,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(dump_router)
     app.include_router(datapackage_router)
     web_site.install(app, portal)
-    app.include_router(health_router)
     app.include_router(vendor_router)
     return app
+
+
+def _database_answers(portal: Portal) -> None:
+    with portal.engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+
+
+def _search_answers(portal: Portal) -> None:
+    health = portal.search.health()
+    if not health.ok:
+        raise NotReady(f"{health.backend}: {health.detail}")

@@ -210,6 +210,17 @@ def demo_serve(
     ] = 8000,
 ) -> None:
     """Start the portal on the base port and the four region nodes on the next four ports."""
+    from delta import metrics_dir
+
+    # Before anything imports the metrics (the demo module does): files from the start.
+    metrics_path = metrics_dir.prepare()
+    try:
+        _demo_serve(host, base_port)
+    finally:
+        metrics_dir.remove(metrics_path)
+
+
+def _demo_serve(host: str, base_port: int) -> None:
     from interregion.launcher import RegionNodes
     from open_portal import demo
 
@@ -257,7 +268,7 @@ def demo_serve(
         typer.echo("Demo accounts:   delta demo accounts --region CODE")
         typer.echo("Demo staff:      delta demo staff --region CODE  (window cases: /cases)")
         sys.stdout.flush()
-        _run_portal(host, base_port)
+        _run_portal(host, base_port, grace_seconds=settings.shutdown_grace_seconds)
     finally:
         nodes.stop()
 
@@ -289,15 +300,31 @@ def serve(
         ),
     ] = 8000,
     workers: Annotated[
-        int, typer.Option("--workers", min=1, metavar="N", help="Worker processes to run.")
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            metavar="N",
+            help="Worker processes to run; /metrics adds up the counts of all of them.",
+        ),
     ] = 1,
 ) -> None:
-    """Serve the portal (migrating the database first)."""
+    """Serve the portal (migrating the database first).
+
+    On SIGTERM it stops accepting connections and lets the requests in flight
+    finish (up to DELTA_SHUTDOWN_GRACE_SECONDS) before it exits.
+    """
+    from delta import metrics_dir
+
     _site_url(host, port)
     settings = load_settings()
     settings.ensure_home()
     migrations.upgrade(settings.portal_database_url, package="open_portal")
-    _run_portal(host, port, workers=workers)
+    metrics_path = metrics_dir.prepare()
+    try:
+        _run_portal(host, port, workers=workers, grace_seconds=settings.shutdown_grace_seconds)
+    finally:
+        metrics_dir.remove(metrics_path)
 
 
 def _site_url(host: str, port: int) -> str:
@@ -313,18 +340,16 @@ def _site_url(host: str, port: int) -> str:
     return url
 
 
-def _run_portal(host: str, port: int, *, workers: int = 1) -> None:
-    import uvicorn
+def _run_portal(host: str, port: int, *, workers: int = 1, grace_seconds: float) -> None:
+    from delta import serving
 
-    uvicorn.run(
+    serving.run(
         "open_portal.app:create_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,
+        grace_seconds=grace_seconds,
     )
 
 

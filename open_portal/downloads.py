@@ -12,6 +12,14 @@ whole file, which RFC 9110 allows.
 
 A download is counted for a full GET, or a range request starting at byte 0:
 resuming (``curl -C -``) or fetching the rest of a file in pieces adds nothing.
+
+Behind nginx (``DELTA_ACCEL_REDIRECT`` names nginx's internal location for the
+storage objects) the portal still decides who may have the file and what the
+answer is (304, 412, 416, 200 or 206, and whether it counts), but nginx sends
+the bytes: the portal answers ``X-Accel-Redirect`` and nginx serves the file
+from disk with sendfile. The validators are then nginx's own (ETag
+``"<mtime hex>-<size hex>"``, Last-Modified the file's time), computed here
+the same way, so both agree on every conditional and range request.
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response, Stream
 from datasets import resources as resource_service
 from datasets.access import Principal
 from datasets.models import Package, Resource, ResourceValidation
+from datasets.storage import LocalStorage
 from datasets.unit import CatalogUnit
 from delta.errors import NotFound
 from open_portal.accounts import browser
@@ -49,6 +58,10 @@ router = APIRouter()
 
 CHUNK = 1024 * 1024
 _RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
+# What the portal tells nginx along with X-Accel-Redirect (docker/nginx.conf.template).
+_ACCEL_HEADERS = frozenset(
+    {"Content-Type", "Content-Disposition", "Cache-Control", "Vary", "Repr-Digest", "Digest"}
+)
 # Uploaded files are never rendered as pages of this site, whatever they contain.
 _HARDENING = {
     "X-Content-Type-Options": "nosniff",
@@ -116,10 +129,16 @@ class _Plan:
     start: int = 0
     length: int = 0
     redirect: str | None = None
+    accel: str | None = None  # nginx's internal URI of the file: nginx sends it
 
     def response(self, *, head: bool) -> Response:
         if self.redirect is not None:
             return RedirectResponse(self.redirect, status_code=302, headers=self.headers)
+        if self.accel is not None:
+            # nginx keeps Content-Type, Content-Disposition and Cache-Control from this
+            # answer; its internal location adds Vary and the digests back from it.
+            handed = {k: v for k, v in self.headers.items() if k in _ACCEL_HEADERS}
+            return Response(status_code=200, headers={**handed, "X-Accel-Redirect": self.accel})
         if head or self.file is None or self.status not in (200, 206):
             if self.file is not None:
                 self.file.close()
@@ -163,18 +182,24 @@ def _plan(
             return _Plan(
                 302, {"Cache-Control": privacy, "Vary": "Authorization, Cookie"}, redirect=target
             )
+        accel = portal.settings.accel_redirect
         try:
-            file = portal.storage.open(resource.storage_key)
+            if accel:
+                plan = _accel_plan(accel, portal.storage, resource, request.headers, privacy)
+            else:
+                plan = _file_plan(
+                    portal.storage.open(resource.storage_key), resource, request.headers, privacy
+                )
         except FileNotFoundError:
             raise NotFound("The file of this resource is missing") from None
         try:
-            plan = _file_plan(file, resource, request.headers, privacy)
             if request.method == "GET" and (
                 plan.status == 200 or (plan.status == 206 and plan.start == 0)
             ):
                 resource_service.record_download(unit.session, resource)
         except BaseException:
-            file.close()
+            if plan.file is not None:
+                plan.file.close()
             raise
         return plan
 
@@ -186,10 +211,50 @@ def _cache_control(package: Package) -> str:
 
 
 def _file_plan(file: IO[bytes], resource: Resource, headers: Headers, privacy: str) -> _Plan:
-    size = _size(file)
+    """The portal sends the file itself; its validators are the file's sha256 and the
+    resource's modification time."""
+    try:
+        size = _size(file)
+        sha256 = resource.hash or ""
+        etag = f'"{sha256}"' if sha256 else f'"{size:x}-{resource.storage_key}"'
+        modified = (resource.last_modified or resource.created).replace(tzinfo=UTC, microsecond=0)
+        plan = _decide(resource, headers, privacy, size=size, etag=etag, modified=modified)
+    except BaseException:
+        file.close()
+        raise
+    if plan.status in (200, 206):
+        plan.file = file
+    else:
+        file.close()
+    return plan
+
+
+def _accel_plan(
+    location: str, storage: LocalStorage, resource: Resource, headers: Headers, privacy: str
+) -> _Plan:
+    """nginx sends the file; decide with the validators nginx will send (its static module's)."""
+    path = storage.path(resource.storage_key or "")
+    stat = path.stat()
+    seconds = int(stat.st_mtime)
+    etag = f'"{seconds:x}-{stat.st_size:x}"'
+    modified = datetime.fromtimestamp(seconds, UTC)
+    plan = _decide(resource, headers, privacy, size=stat.st_size, etag=etag, modified=modified)
+    if plan.status in (200, 206):
+        plan.accel = location + path.relative_to(storage.objects).as_posix()
+    return plan
+
+
+def _decide(
+    resource: Resource,
+    headers: Headers,
+    privacy: str,
+    *,
+    size: int,
+    etag: str,
+    modified: datetime,
+) -> _Plan:
+    """The answer to a download request (status, headers, byte range) without the bytes."""
     sha256 = resource.hash or ""
-    etag = f'"{sha256}"' if sha256 else f'"{size:x}-{resource.storage_key}"'
-    modified = (resource.last_modified or resource.created).replace(tzinfo=UTC, microsecond=0)
     common = {
         "ETag": etag,
         "Last-Modified": format_datetime(modified, usegmt=True),
@@ -199,7 +264,6 @@ def _file_plan(file: IO[bytes], resource: Resource, headers: Headers, privacy: s
     }
     precondition = _preconditions(headers, etag, modified)
     if precondition is not None:
-        file.close()
         return _Plan(precondition, common)
     full = {
         **common,
@@ -214,17 +278,16 @@ def _file_plan(file: IO[bytes], resource: Resource, headers: Headers, privacy: s
     try:
         wanted = _range(headers, etag, modified, size)
     except _Unsatisfiable:
-        file.close()
         return _Plan(416, {**common, "Content-Range": f"bytes */{size}"})
     if wanted is None:
-        return _Plan(200, {**full, "Content-Length": str(size)}, file, 0, size)
+        return _Plan(200, {**full, "Content-Length": str(size)}, None, 0, size)
     start, end = wanted
     partial = {
         **full,
         "Content-Length": str(end - start + 1),
         "Content-Range": f"bytes {start}-{end}/{size}",
     }
-    return _Plan(206, partial, file, start, end - start + 1)
+    return _Plan(206, partial, None, start, end - start + 1)
 
 
 def _size(file: IO[bytes]) -> int:

@@ -21,9 +21,11 @@ from datasets.unit import CatalogUnit
 from datasets.validation.pipeline import IngestSettings, Pipeline
 from datasets.validation.worker import IngestWorker
 from datasets.validation.xlsx_guard import XlsxLimits
+from delta import metrics
 from delta.db import is_sqlite, make_engine, make_session_factory
 from delta.settings import Settings
 from open_portal.cache import CatalogCache, RevisionReads, track_catalog_changes
+from open_portal.timed_search import TimedSearch
 from search import open_backend
 from search.protocol import SearchBackend
 
@@ -48,9 +50,12 @@ class Portal:
     def open(cls, settings: Settings) -> Portal:
         home = settings.ensure_home()
         engine = make_engine(settings.portal_database_url)
+        metrics.instrument_engine(engine, database="portal")
         sessions = make_session_factory(engine)
         track_catalog_changes(sessions)
-        search = open_backend(settings.search_url, index_path=home / "search" / "catalog.db")
+        search = TimedSearch(
+            open_backend(settings.search_url, index_path=home / "search" / "catalog.db")
+        )
         storage = LocalStorage(home / "storage")
         indexer = CatalogIndexer(search)
         datastore_sql = open_datastore_sql(settings, engine)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from sqlalchemy.orm import Session
 
+from delta import request_id
 from interregion.clock import utcnow
 from interregion.exchange.errors import ExchangeRefused
 from interregion.exchange.kinds import MessageKind
@@ -112,6 +113,7 @@ class Exchange:
             follow_redirects=False,
             transport=transport,
             headers={"User-Agent": f"delta-node/{self._node.region_code}"},
+            event_hooks={"request": [request_id.forward]},  # one ID in both nodes' logs
         )
 
     def use_transport(self, transport: httpx.BaseTransport) -> None:

@@ -1,11 +1,14 @@
-"""Public, unauthenticated documents: SAML metadata, the registry copy, JWKS, health."""
+"""Public, unauthenticated documents: SAML metadata, the registry copy, JWKS.
+
+Health and readiness (``/healthz``, ``/readyz``) come from the kernel (delta/health.py).
+"""
 
 from __future__ import annotations
 
 import threading
 from datetime import datetime, timedelta
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from starlette.responses import JSONResponse, Response
 
 from delta.http import problem
@@ -67,13 +70,3 @@ def jwks(web: WebDep) -> Response:
     member = web.node.member()
     keys = [key.trusted(issuer=member.entity_id) for key in member.keys]
     return JSONResponse(jwks_document(keys), media_type="application/jwk-set+json")
-
-
-@router.get("/healthz")
-def health(request: Request, web: WebDep) -> Response:
-    node = web.node
-    try:
-        serial = node.federation().serial
-    except SigningError as error:
-        return problem(503, "Service Unavailable", f"registry: {error.reason}")
-    return JSONResponse({"status": "ok", "region": node.region_code, "registry_serial": serial})

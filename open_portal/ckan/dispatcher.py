@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from datasets import repository
 from datasets.storage import Upload
+from delta import observability
 from delta.errors import DomainError, NotAuthorized, ValidationFailed
 from open_portal.accounts import service as accounts
 from open_portal.accounts.tokens import from_header
@@ -41,6 +42,7 @@ async def action_endpoint(name: str, request: Request) -> Response:
         return envelope.bad_request(
             help_url(portal, "help_show"), f"Action name not known: {name[:100]}"
         )
+    observability.label_action(request, spec.name)
     url = help_url(portal, name)
     token = from_header(request.headers.get("authorization")) or from_header(
         request.headers.get("x-ckan-api-key")

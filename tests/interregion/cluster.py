@@ -34,7 +34,7 @@ class Cluster:
     def log_path(self, code: str) -> Path:
         return self.home / f"node-{code}.log"
 
-    def start(self, codes: tuple[str, ...] = DELTA_PROVINCES) -> None:
+    def start(self, codes: tuple[str, ...] = DELTA_PROVINCES, *, timeout: float = 60) -> None:
         provision(
             self.home,
             base_urls={code: self.url(code) for code in DELTA_PROVINCES},
@@ -50,7 +50,7 @@ class Cluster:
             )
         for code in codes:
             try:
-                wait_until_up(f"{self.url(code)}/healthz", self.processes[code])
+                wait_until_up(f"{self.url(code)}/healthz", self.processes[code], timeout=timeout)
             except (RuntimeError, TimeoutError) as exc:
                 raise RuntimeError(f"{exc}\n{self.log(code)[-4000:]}") from None
 

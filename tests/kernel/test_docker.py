@@ -2,7 +2,8 @@
 Docker engine (there is none on the development machines): the image's health check
 is a path both the portal and the nodes serve on the port they listen on; every named
 volume mounts on a folder the image creates for its user; nothing starts before what
-it needs is healthy; every DELTA_ variable is a real setting."""
+it needs is healthy; every DELTA_ variable is a real setting; the load balancer is the
+nginx template the scale-out test runs, wired to the portals' settings."""
 
 from __future__ import annotations
 
@@ -20,7 +21,14 @@ from tests.support.docs import ROOT
 DOCKERFILE = (ROOT / "docker" / "Dockerfile").read_text("utf-8")
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker" / "compose.yaml").read_text("utf-8"))
 SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
-OURS = {name: s for name, s in SERVICES.items() if "build" in s}  # built from the Dockerfile
+# Built from docker/Dockerfile (the load balancer has an image of its own).
+OURS = {
+    name: s
+    for name, s in SERVICES.items()
+    if s.get("build", {}).get("dockerfile") == "docker/Dockerfile"
+}
+NGINX_DOCKERFILE = (ROOT / "docker" / "nginx" / "Dockerfile").read_text("utf-8")
+NGINX_TEMPLATE = (ROOT / "docker" / "nginx" / "delta.conf.template").read_text("utf-8")
 
 
 def final_stage() -> str:
@@ -67,8 +75,21 @@ def test_every_service_listens_where_its_health_check_looks() -> None:
         if name == "migrate":
             assert service["healthcheck"] == {"disable": True}  # runs once and exits
             continue
-        assert "healthcheck" not in service, name
         assert listening_port(service) == port, name
+        check = service.get("healthcheck")
+        if check is not None:  # compose asks for readiness; the same port, a path we serve
+            url = next(word for word in check["test"] if word.startswith("http"))
+            assert url in (f"http://127.0.0.1:{port}/readyz", f"http://127.0.0.1:{port}/healthz")
+
+
+@pytest.mark.parametrize("app", ["portal_app", "node_app"])
+def test_readiness_is_served_by_the_portal_and_the_nodes(
+    request: pytest.FixtureRequest, app: str
+) -> None:
+    client: TestClient = request.getfixturevalue(app)
+    answer = client.get("/readyz")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "ready"
 
 
 def created_folders() -> dict[str, str]:
@@ -126,3 +147,51 @@ def test_every_delta_variable_is_a_setting() -> None:
     assert used and used <= fields | {"ASSETS_DIR"}, used - fields
     image = set(re.findall(r"DELTA_([A-Z_]+)=", DOCKERFILE))
     assert image <= fields | {"ASSETS_DIR"}, image - fields
+
+
+def test_the_load_balancer_is_the_tested_nginx_template() -> None:
+    balancer = SERVICES["loadbalancer"]
+    assert balancer["build"]["dockerfile"] == "docker/nginx/Dockerfile"
+    assert "apt-get install" in NGINX_DOCKERFILE and " nginx " in NGINX_DOCKERFILE  # Debian's
+    assert "COPY docker/nginx/delta.conf.template " in NGINX_DOCKERFILE
+    placeholders = set(re.findall(r"\$\{([A-Z_]+)\}", NGINX_TEMPLATE))
+    from tests.support.nginx import PLACEHOLDERS  # what the scale-out test fills in
+
+    assert placeholders == set(PLACEHOLDERS)
+    envsubst = re.search(r"envsubst '([^']+)'", NGINX_DOCKERFILE)
+    assert envsubst and set(re.findall(r"\$\{([A-Z_]+)\}", envsubst.group(1))) == placeholders
+    for name in placeholders:
+        assert re.search(rf"^\s*(ENV )?{name}=\S+", NGINX_DOCKERFILE, re.MULTILINE), name
+    for upstream in ("PORTAL_A=portal-a:", "PORTAL_B=portal-b:"):
+        assert upstream in NGINX_DOCKERFILE
+
+
+def test_downloads_go_through_the_internal_location_the_portals_name() -> None:
+    location = SERVICES["portal-a"]["environment"]["DELTA_ACCEL_REDIRECT"]
+    assert SERVICES["portal-b"]["environment"]["DELTA_ACCEL_REDIRECT"] == location
+    block = re.search(
+        rf"location {re.escape(location)} \{{(.*?)\n    \}}", NGINX_TEMPLATE, re.DOTALL
+    )
+    assert block and "internal;" in block.group(1)
+    assert "alias ${STORAGE_DIR}/objects/;" in block.group(1)
+    storage = re.search(r"STORAGE_DIR=(\S+)", NGINX_DOCKERFILE)
+    assert storage
+    mounts = {v.split(":")[0]: v.split(":")[1] for v in SERVICES["portal-a"]["volumes"]}
+    assert SERVICES["loadbalancer"]["volumes"] == [f"uploads:{storage.group(1)}:ro"]
+    assert mounts["uploads"] == storage.group(1)
+
+
+def test_nginx_workers_share_the_group_of_the_portal_files() -> None:
+    gid = re.search(r"groupadd --system --gid (\d+) delta", final_stage())
+    assert gid and f"groupadd --system --gid {gid.group(1)} delta" in NGINX_DOCKERFILE
+    assert "user www-data delta;" in NGINX_DOCKERFILE
+
+
+def test_the_nodes_database_is_created() -> None:
+    created = set()
+    for sql in (ROOT / "docker" / "initdb").glob("*.sql"):
+        created |= set(re.findall(r"CREATE DATABASE (\w+)", sql.read_text("utf-8")))
+    for name, service in OURS.items():
+        url = (service.get("environment") or {}).get("DELTA_DATABASE_URL", "")
+        database = url.rsplit("/", 1)[-1]
+        assert database in created | {"portal"}, (name, database)

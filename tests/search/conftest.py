@@ -9,28 +9,18 @@ script's message; any other failure fails them.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from search.protocol import SearchBackend
 from tests.search.catalog import index_docs
-from tests.search.es_node import NodeUnavailable, TestNode, start_test_node
+from tests.search.es_node import TestNode
 
 BACKENDS = ["fts5", pytest.param("elasticsearch", marks=pytest.mark.elasticsearch)]
 _names = itertools.count()
 
-
-@pytest.fixture(scope="session")
-def es_node() -> Iterator[TestNode]:
-    try:
-        node = start_test_node()
-    except NodeUnavailable as exc:
-        pytest.skip(f"Elasticsearch test node unavailable: {exc}")
-    print(f"\nElasticsearch test node {node.url} started in {node.startup_seconds:.1f} s")
-    yield node
-    node.stop()
+# es_node (one Elasticsearch node for the whole session) is in tests/conftest.py.
 
 
 def open_test_backend(kind: str, request: pytest.FixtureRequest, tmp: Path) -> SearchBackend:

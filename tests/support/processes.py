@@ -93,6 +93,7 @@ class PortalServer:
     port: int
     process: subprocess.Popen[bytes] | None = None
     log_path: Path = field(init=False)
+    workers: int = 1
 
     def __post_init__(self) -> None:
         self.log_path = self.home / "server.log"
@@ -102,16 +103,24 @@ class PortalServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        self.launch()
+        self.wait()
+
+    def launch(self) -> None:
+        """Start the process without waiting (to start several at once)."""
         self.home.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [str(BIN / "delta"), "serve", "--port", str(self.port)],
+            [str(BIN / "delta"), "serve", "--port", str(self.port), "--workers", str(self.workers)],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+
+    def wait(self, timeout: float = 60) -> None:
+        assert self.process is not None
         try:
-            wait_until_up(f"{self.url}/api/3/action/site_read", self.process)
+            wait_until_up(f"{self.url}/api/3/action/site_read", self.process, timeout=timeout)
         except (RuntimeError, TimeoutError) as exc:
             raise RuntimeError(f"{exc}; server log:\n{self.log()[-4000:]}") from None
 
