@@ -1,16 +1,17 @@
-"""Queries of the catalog. Services decide; this module only finds."""
+"""Queries of the catalog. Services decide; this module only finds -- and lists only
+what datasets.policy says the caller may read."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, false, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from datasets.access import Principal
+from datasets import policy
 from datasets.models import (
     Group,
     Package,
@@ -21,7 +22,7 @@ from datasets.models import (
     package_group,
     package_tag,
 )
-from standards.open_classes import OpenClass
+from datasets.policy import Principal
 
 NamedT = TypeVar("NamedT")
 
@@ -59,54 +60,6 @@ def find_resource(session: Session, resource_id: str) -> Resource | None:
     ).first()
 
 
-StmtT = TypeVar("StmtT", bound=Select)
-
-
-def public_filter(stmt: StmtT) -> StmtT:
-    return stmt.where(
-        Package.state == "active",
-        Package.private.is_(False),
-        Package.open_class != OpenClass.CLOSED.value,
-    )
-
-
-def visible_filter(
-    stmt: Select[Any],
-    principal: Principal,
-    *,
-    include_private: bool,
-    include_drafts: bool,
-    include_deleted: bool = False,
-) -> Select[Any]:
-    """Datasets the principal may list: public ones, plus (on request) what they may see."""
-    states = ["active"] + (["draft"] if include_drafts else [])
-    if include_deleted:
-        states.append("deleted")
-    stmt = stmt.where(Package.state.in_(states))
-    if not include_private:
-        stmt = stmt.where(Package.private.is_(False), Package.open_class != OpenClass.CLOSED.value)
-    if principal.sysadmin:
-        return stmt
-    public = (
-        (Package.state == "active")
-        & Package.private.is_(False)
-        & (Package.open_class != OpenClass.CLOSED.value)
-    )
-    member_orgs = list(principal.capacities)
-    editor_orgs = [g for g, cap in principal.capacities.items() if cap in ("admin", "editor")]
-    member_view = Package.owner_org.in_(member_orgs) & (Package.state != "deleted")
-    editor_view = Package.owner_org.in_(editor_orgs)
-    # The creator's own view covers only datasets without an organisation (see access).
-    own_view = (
-        (Package.creator_user_id == principal.user_id)
-        & Package.owner_org.is_(None)
-        & (Package.state != "deleted")
-        if principal.user_id
-        else false()
-    )
-    return stmt.where(or_(public, member_view, editor_view, own_view))
-
-
 def package_names(
     session: Session,
     principal: Principal,
@@ -116,13 +69,10 @@ def package_names(
     include_private: bool = False,
     include_drafts: bool = False,
 ) -> Sequence[str]:
-    stmt = visible_filter(
-        select(Package),
-        principal,
-        include_private=include_private,
-        include_drafts=include_drafts,
+    readable = policy.readable_datasets(
+        principal, include_private=include_private, include_drafts=include_drafts
     )
-    names = select(stmt.subquery().c.name).order_by("name").offset(offset)
+    names = select(Package.name).where(readable).order_by(Package.name).offset(offset)
     if limit is not None:
         names = names.limit(limit)
     return session.scalars(names).all()
@@ -131,7 +81,7 @@ def package_names(
 def recent_packages(
     session: Session, principal: Principal, *, limit: int, offset: int
 ) -> Sequence[Package]:
-    stmt = visible_filter(select(Package), principal, include_private=True, include_drafts=False)
+    stmt = select(Package).where(policy.readable_datasets(principal))
     stmt = stmt.order_by(Package.metadata_modified.desc(), Package.id).limit(limit).offset(offset)
     return session.scalars(stmt).all()
 
@@ -147,25 +97,30 @@ def groups(session: Session, *, organization: bool) -> Sequence[Group]:
 def public_package_counts(session: Session, *, organization: bool) -> dict[str, int]:
     """Public dataset counts per organisation or group, as anonymous visitors see them."""
     if organization:
-        stmt = public_filter(select(Package.owner_org, func.count()).select_from(Package)).group_by(
-            Package.owner_org
+        stmt = (
+            select(Package.owner_org, func.count())
+            .where(policy.public_datasets())
+            .group_by(Package.owner_org)
         )
     else:
-        stmt = public_filter(
+        stmt = (
             select(package_group.c.group_id, func.count())
             .select_from(Package)
             .join(package_group, package_group.c.package_id == Package.id)
-        ).group_by(package_group.c.group_id)
+            .where(policy.public_datasets())
+            .group_by(package_group.c.group_id)
+        )
     return {group_id: count for group_id, count in session.execute(stmt).all() if group_id}
 
 
 def public_tags(session: Session, *, query: str | None) -> Sequence[str]:
-    stmt = public_filter(
+    stmt = (
         select(Tag.name)
         .distinct()
         .select_from(Package)
         .join(package_tag, package_tag.c.package_id == Package.id)
         .join(Tag, Tag.id == package_tag.c.tag_id)
+        .where(policy.public_datasets())
     )
     if query:
         stmt = stmt.where(Tag.name.contains(query, autoescape=True))

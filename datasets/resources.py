@@ -13,16 +13,16 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 import datasets.datastore.tables as datastore_tables
-from datasets import packages, repository
-from datasets.access import Principal
+from datasets import changes, policy, repository
 from datasets.dictization import RESOURCE_CORE_KEYS, is_access_url, resource_dict
 from datasets.models import DownloadCount, IngestJob, Package, Resource, new_id, utcnow
+from datasets.policy import Action, Principal
 from datasets.schemas import ResourceIn, parse_model
 from datasets.storage import Upload, safe_filename
 from datasets.unit import CatalogUnit
 from datasets.validation.formats import canonical, is_tabular
 from datasets.validation.sniff import sniff
-from delta.errors import ErrorDict, NotAuthorized, NotFound, ValidationFailed
+from delta.errors import ErrorDict, NotFound, ValidationFailed
 
 MAX_EXTRAS_BYTES = 64 * 1024
 
@@ -37,8 +37,32 @@ KNOWN_FORMATS = {
 
 def show_resource(unit: CatalogUnit, *, actor: Principal, ref: str) -> dict[str, Any]:
     resource = _find(unit, ref)
-    packages.check_readable(actor, resource.package)
+    policy.require(
+        actor,
+        Action.READ,
+        policy.Dataset.of(resource.package),
+        message=f"User {actor.name or 'anonymous'} not authorized to read this dataset",
+    )
     return resource_dict(resource, site_url=unit.site_url)
+
+
+def get_data_resource(
+    unit: CatalogUnit, *, actor: Principal, resource_id: str, package_ref: str | None = None
+) -> tuple[Package, Resource]:
+    """A resource and its dataset, when the caller may have the data."""
+    resource = _find(unit, resource_id)
+    if package_ref is not None and package_ref not in (resource.package_id, resource.package.name):
+        raise NotFound("Resource was not found.")
+    # The resource's own dataset, not whatever a lookup of its id by id-or-name finds.
+    package = resource.package
+    policy.require(
+        actor,
+        Action.READ,
+        policy.Dataset.of(package),
+        message=f"User {actor.name or 'anonymous'} not authorized to read this dataset",
+    )
+    policy.require(actor, Action.READ_DATA, policy.Dataset.of(package))
+    return package, resource
 
 
 def create_resource(
@@ -50,7 +74,7 @@ def create_resource(
     package = repository.find_package(unit.session, package_ref)
     if package is None:
         raise NotFound("Dataset not found")
-    _check_editor(actor, package)
+    require_editor(actor, package)
     spec = parse_model(ResourceIn, data)
     errors: ErrorDict = {}
     if spec.id and repository.find_resource(unit.session, spec.id) is not None:
@@ -61,7 +85,7 @@ def create_resource(
     if errors:
         raise ValidationFailed(errors)
     package.resources.append(resource)
-    packages.touch(unit, package, actor=actor)
+    changes.touch(unit, package, actor=actor)
     return resource_dict(resource, site_url=unit.site_url)
 
 
@@ -78,7 +102,7 @@ def update_resource(
         raise ValidationFailed.on("id", "Missing value")
     resource = _find(unit, ref)
     package = resource.package
-    _check_editor(actor, package)
+    require_editor(actor, package)
     if patch:
         # As its editor sees it (see packages.update_package): nothing left out.
         data = {**resource_dict(resource, site_url=unit.site_url, reveal=True), **data}
@@ -87,19 +111,19 @@ def update_resource(
     _apply(unit, resource, spec, upload=upload, errors=errors, existing=True)
     if errors:
         raise ValidationFailed(errors)
-    packages.touch(unit, package, actor=actor)
+    changes.touch(unit, package, actor=actor)
     return resource_dict(resource, site_url=unit.site_url)
 
 
 def delete_resource(unit: CatalogUnit, *, actor: Principal, ref: str) -> None:
     resource = _find(unit, ref)
     package = resource.package
-    _check_editor(actor, package)
+    require_editor(actor, package)
     _retire(unit, resource)
     package.resources.remove(resource)
     for position, remaining in enumerate(package.resources):
         remaining.position = position
-    packages.touch(unit, package, actor=actor)
+    changes.touch(unit, package, actor=actor)
 
 
 def replace_all(
@@ -136,9 +160,13 @@ def _find(unit: CatalogUnit, ref: str) -> Resource:
     return resource
 
 
-def _check_editor(actor: Principal, package: Package) -> None:
-    if not actor.can_edit_in(package.owner_org):
-        raise NotAuthorized(f"User {actor.name} not authorized to edit package {package.id}")
+def require_editor(actor: Principal, package: Package) -> None:
+    policy.require(
+        actor,
+        Action.UPDATE,
+        policy.Dataset.of(package),
+        message=f"User {actor.name} not authorized to edit package {package.id}",
+    )
 
 
 def _retire(unit: CatalogUnit, resource: Resource) -> None:

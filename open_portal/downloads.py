@@ -32,12 +32,11 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 
 from datasets import resources as resource_service
-from datasets.access import Principal
 from datasets.models import Package, Resource, ResourceValidation
+from datasets.policy import Principal
 from delta.errors import NotFound
 from open_portal.accounts import service as accounts
 from open_portal.accounts.tokens import from_header
-from open_portal.applications import access
 from open_portal.runtime import Portal
 from standards.open_classes import OpenClass
 
@@ -127,7 +126,7 @@ def _plan(
 ) -> _Plan:
     with portal.unit_of_work() as unit:
         actor = caller(unit.session, token)
-        package, resource = access.data_resource(
+        package, resource = resource_service.get_data_resource(
             unit, actor=actor, resource_id=resource_id, package_ref=package_ref
         )
         privacy = _cache_control(package)
@@ -307,7 +306,7 @@ def _validation(
 ) -> dict[str, Any]:
     with portal.unit_of_work() as unit:
         actor = caller(unit.session, token)
-        _, resource = access.data_resource(
+        _, resource = resource_service.get_data_resource(
             unit, actor=actor, resource_id=resource_id, package_ref=package_ref
         )
         if not resource.validation_status:

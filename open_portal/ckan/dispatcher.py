@@ -10,7 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from datasets import repository
+from datasets import policy, repository
+from datasets.policy import Action
 from datasets.storage import Upload
 from delta.errors import DomainError, NotAuthorized, ValidationFailed
 from open_portal.accounts import service as accounts
@@ -87,27 +88,23 @@ def _check_may_upload(
     with portal.sessions() as session:
         user = accounts.user_for_token(session, token) if token else None
         actor = accounts.principal_for(session, user)
-        if actor.is_anonymous:
-            raise NotAuthorized("You must be logged in to upload files")
         ref = fields.get("package_id" if action_name == "resource_create" else "id")
-        owner: str | None = None
-        known = False
+        package = None
         if isinstance(ref, str) and ref:
             if action_name == "resource_create":
                 package = repository.find_package(session, ref)
-                known, owner = package is not None, package.owner_org if package else None
             else:
                 resource = repository.find_resource(session, ref)
-                known = resource is not None
-                owner = resource.package.owner_org if resource is not None else None
+                package = resource.package if resource is not None else None
         # Without the target yet (fields after the file), at least be an editor somewhere.
         allowed = (
-            actor.can_edit_in(owner)
-            if known
-            else actor.sysadmin
-            or any(capacity in ("admin", "editor") for capacity in actor.capacities.values())
+            policy.can(actor, Action.UPDATE, policy.Dataset.of(package))
+            if package is not None
+            else policy.can(actor, Action.UPLOAD, policy.SITE)
         )
         if not allowed:
+            if actor.is_anonymous:
+                raise NotAuthorized("You must be logged in to upload files")
             raise NotAuthorized(f"User {actor.name} not authorized to upload files here")
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from datasets.access import Principal
+from datasets.policy import Principal
 from datasets.storage import Upload
 from datasets.unit import CatalogUnit
 

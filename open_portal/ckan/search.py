@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from datasets import repository
+from datasets import policy, repository
 from delta.errors import SearchQueryError, ValidationFailed
 from open_portal.applications import disclosure
 from open_portal.ckan.params import as_bool, as_str_list
@@ -92,11 +92,11 @@ def build_query(ctx: ActionContext, data: dict[str, Any]) -> SearchQuery:
         rows=_int(data, "rows", 10, minimum=0, maximum=settings.max_rows),
         start=_int(data, "start", 0, minimum=0, maximum=1_000_000),
         sort=sort,
-        permission_labels=ctx.actor.search_labels(),
+        permission_labels=policy.search_labels(ctx.actor),
         include_private=include_private,
         include_drafts=include_drafts,
-        # Deleted datasets are only for those who may edit them, i.e. sysadmins here.
-        include_deleted=include_deleted and ctx.actor.sysadmin,
+        include_deleted=include_deleted
+        and policy.can(ctx.actor, policy.Action.LIST_DELETED, policy.SITE),
     )
 
 
