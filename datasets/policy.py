@@ -35,7 +35,7 @@ silent yes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -466,8 +466,3 @@ def search_labels(principal: Principal) -> list[str] | None:
     if principal.user_id:
         labels.append(creator_label(principal.user_id))
     return labels
-
-
-def readable_of(principal: Principal, datasets: Iterable[Dataset], action: Action) -> set[str]:
-    """The ids of ``datasets`` that ``principal`` may ``action`` (READ or READ_DATA)."""
-    return {d.id for d in datasets if can(principal, action, d)}
