@@ -20,6 +20,7 @@ from open_portal.ckan import envelope, registry
 from open_portal.ckan.registry import ActionContext, ActionSpec
 from open_portal.ckan.request_data import Gate, UploadTarget, read_action_data
 from open_portal.runtime import Portal
+from search.errors import SearchQueryError
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +129,7 @@ def _execute(
                 uploads=uploads,
             )
             result = spec.fn(ctx, data)
-    except DomainError as exc:
+    except (DomainError, SearchQueryError) as exc:
         return envelope.from_error(url, exc)
     except IntegrityError:
         # Two requests raced for the same name or id; the loser changed nothing.

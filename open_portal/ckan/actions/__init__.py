@@ -6,8 +6,18 @@ from open_portal.ckan.actions import (
     groups,
     packages,
     resources,
+    search,
     site,
     users,
 )
 
-__all__ = ["applications", "datastore", "groups", "packages", "resources", "site", "users"]
+__all__ = [
+    "applications",
+    "datastore",
+    "groups",
+    "packages",
+    "resources",
+    "search",
+    "site",
+    "users",
+]

@@ -6,11 +6,11 @@ import json
 from typing import Any
 
 from datasets import policy, repository
-from delta.errors import SearchQueryError, ValidationFailed
+from delta.errors import ValidationFailed
 from open_portal.applications import disclosure
 from open_portal.ckan.params import as_bool, as_str_list
-from open_portal.ckan.registry import ActionContext
-from search import errors as search_errors
+from open_portal.ckan.registry import ActionContext, action
+from search.errors import SearchQueryError
 from search.protocol import SearchQuery
 
 DEFAULT_SORT = "score desc, metadata_modified desc"
@@ -100,12 +100,23 @@ def build_query(ctx: ActionContext, data: dict[str, Any]) -> SearchQuery:
     )
 
 
+@action(side_effect_free=True)
 def package_search(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
+    """Search datasets (CKAN/Solr syntax).
+
+    :param q: the query, e.g. ``空气质量``, ``tags:交通``, ``title:"停车场" AND region_code:310115``
+    :param fq: a filter query; ``fq_list`` a list of them
+    :param facet.field: a JSON list of fields to facet on
+    :param facet.limit: values per facet (default 50, -1 for all)
+    :param facet.mincount: least count a facet value needs (default 1)
+    :param rows: results per page (default 10, at most 1000)
+    :param start: offset of the first result (default 0)
+    :param sort: e.g. ``score desc, metadata_modified desc``, ``title_string asc``, ``name asc``
+    :param include_private: include private datasets you may see (default False)
+    :param include_drafts: include drafts you may see (default False)
+    """
     query = build_query(ctx, data)
-    try:
-        found = ctx.portal.search.search(query)
-    except search_errors.SearchQueryError as exc:
-        raise SearchQueryError(str(exc)) from None
+    found = ctx.portal.search.search(query)
     # The index holds the public form of each dict; reveal and count for this caller.
     results = disclosure.packages_for(ctx.session, ctx.actor, ctx.unit.site_url, found.results)
     return {
