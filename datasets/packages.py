@@ -50,8 +50,11 @@ def show_package(unit: CatalogUnit, *, actor: Principal, ref: str) -> dict[str, 
     return copy.deepcopy(shown.result)
 
 
-def get_readable_package(unit: CatalogUnit, *, actor: Principal, ref: str) -> Package:
-    package = repository.find_package(unit.session, ref)
+def get_readable_package(
+    unit: CatalogUnit, *, actor: Principal, ref: str, for_update: bool = False
+) -> Package:
+    """``for_update``: the caller changes it (see repository.find_package)."""
+    package = repository.find_package(unit.session, ref, for_update=for_update)
     if package is None:
         raise NotFound("Dataset not found")
     _require_read(actor, policy.Dataset.of(package))
@@ -106,7 +109,7 @@ def update_package(
     ref = data.get("id") or data.get("name")
     if not isinstance(ref, str) or not ref:
         raise ValidationFailed.on("id", "Missing value")
-    package = repository.find_package(unit.session, ref)
+    package = repository.find_package(unit.session, ref, for_update=True)
     if package is None:
         raise NotFound("Dataset not found")
     policy.require(
@@ -146,7 +149,7 @@ def update_package(
 
 
 def delete_package(unit: CatalogUnit, *, actor: Principal, ref: str) -> None:
-    package = repository.find_package(unit.session, ref)
+    package = repository.find_package(unit.session, ref, for_update=True)
     if package is None:
         raise NotFound("Dataset not found")
     policy.require(

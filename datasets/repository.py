@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -27,13 +27,20 @@ from datasets.policy import Principal
 NamedT = TypeVar("NamedT")
 
 
-def find_by_ref(session: Session, model: type[NamedT], ref: str, *where: Any) -> NamedT | None:
+def find_by_ref(
+    session: Session,
+    model: type[NamedT],
+    ref: str,
+    *where: Any,
+    execution_options: dict[str, Any] | None = None,
+) -> NamedT | None:
     """By id or by name, as CKAN's ``id`` parameters accept both -- the id first, as
     CKAN does: names are chosen by editors, so an object named like another's id must
     never stand in for it (one ``id = ref OR name = ref`` query returns either row).
     ``model`` is a mapped class with ``id`` and ``name`` columns."""
     for column in (model.id, model.name):  # type: ignore[attr-defined]
-        found = session.scalars(select(model).where(column == ref, *where).limit(1)).first()
+        stmt = select(model).where(column == ref, *where).limit(1)
+        found = session.scalars(stmt, execution_options=execution_options or {}).first()
         if found is not None:
             return found
     return None
@@ -46,17 +53,41 @@ def ref_taken(session: Session, model: type[Any], ref: str) -> bool:
     return session.scalar(select(func.count()).where(or_(model.name == ref, model.id == ref))) != 0
 
 
-def find_package(session: Session, ref: str) -> Package | None:
+def find_package(session: Session, ref: str, *, for_update: bool = False) -> Package | None:
+    """The dataset ``ref`` names. ``for_update``: writers of one dataset take turns --
+    its row is locked first (the transaction waits for any other writer of it to
+    commit) and then read fresh, so a write never works from what another changed
+    meanwhile (two tag updates deleted each other's tag rows: StaleDataError, a 500)."""
+    if for_update:
+        lock_package(session, ref)
+        return find_by_ref(session, Package, ref, execution_options={"populate_existing": True})
     return find_by_ref(session, Package, ref)
+
+
+def lock_package(session: Session, ref: str) -> None:
+    """Take the write lock on the dataset ``ref`` names (by id or name) for this transaction.
+
+    A no-op UPDATE does it on both databases: PostgreSQL locks the row until commit
+    (and later reads see what the previous holder committed); SQLite takes its one
+    write lock before this transaction has read anything, so it reads fresh too.
+    """
+    session.execute(
+        update(Package)
+        .where(or_(Package.id == ref, Package.name == ref))
+        .values(state=Package.state)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def find_group(session: Session, ref: str, *, organization: bool) -> Group | None:
     return find_by_ref(session, Group, ref, Group.is_organization == organization)
 
 
-def find_resource(session: Session, resource_id: str) -> Resource | None:
+def find_resource(session: Session, resource_id: str, *, fresh: bool = False) -> Resource | None:
+    """The active resource ``resource_id``; ``fresh``: re-read what this session holds."""
     return session.scalars(
-        select(Resource).where(Resource.id == resource_id, Resource.state == "active")
+        select(Resource).where(Resource.id == resource_id, Resource.state == "active"),
+        execution_options={"populate_existing": fresh},
     ).first()
 
 

@@ -71,7 +71,7 @@ def create_resource(
     package_ref = data.get("package_id")
     if not isinstance(package_ref, str) or not package_ref:
         raise ValidationFailed.on("package_id", "Missing value")
-    package = repository.find_package(unit.session, package_ref)
+    package = repository.find_package(unit.session, package_ref, for_update=True)
     if package is None:
         raise NotFound("Dataset not found")
     require_editor(actor, package)
@@ -100,7 +100,7 @@ def update_resource(
     ref = data.get("id")
     if not isinstance(ref, str) or not ref:
         raise ValidationFailed.on("id", "Missing value")
-    resource = _find(unit, ref)
+    resource = _find(unit, ref, for_update=True)
     package = resource.package
     require_editor(actor, package)
     if patch:
@@ -116,7 +116,7 @@ def update_resource(
 
 
 def delete_resource(unit: CatalogUnit, *, actor: Principal, ref: str) -> None:
-    resource = _find(unit, ref)
+    resource = _find(unit, ref, for_update=True)
     package = resource.package
     require_editor(actor, package)
     _retire(unit, resource)
@@ -153,8 +153,13 @@ def replace_all(
     package.resources = kept
 
 
-def _find(unit: CatalogUnit, ref: str) -> Resource:
+def _find(unit: CatalogUnit, ref: str, *, for_update: bool = False) -> Resource:
+    """``for_update``: lock its dataset first, as every writer of a dataset does (see
+    repository.find_package), and read both fresh."""
     resource = repository.find_resource(unit.session, ref)
+    if resource is not None and for_update:
+        repository.lock_package(unit.session, resource.package_id)
+        resource = repository.find_resource(unit.session, ref, fresh=True)
     if resource is None or resource.package.state == "deleted":
         raise NotFound("Resource was not found.")
     return resource

@@ -6,13 +6,15 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from datasets import policy, repository
 from datasets.policy import Action
 from datasets.storage import Upload
+from delta.db import is_contention
 from delta.errors import DomainError, NotAuthorized, ValidationFailed
 from open_portal.accounts import service as accounts
 from open_portal.accounts.tokens import from_header
@@ -131,8 +133,12 @@ def _execute(
             result = spec.fn(ctx, data)
     except (DomainError, SearchQueryError) as exc:
         return envelope.from_error(url, exc)
-    except IntegrityError:
-        # Two requests raced for the same name or id; the loser changed nothing.
+    except (IntegrityError, StaleDataError, OperationalError) as exc:
+        if isinstance(exc, OperationalError) and not is_contention(exc):
+            log.exception("action %s failed", spec.name)
+            return envelope.internal_error(url)
+        # Two requests raced for the same object (a name, an id, a row); the one
+        # refused changed nothing and may simply try again.
         conflict = ValidationFailed.on(
             "message", "Another change to the same object happened at the same time; retry"
         )

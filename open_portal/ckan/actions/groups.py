@@ -262,7 +262,9 @@ def member_create(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
         raise ValidationFailed.on("object_type", "Value must be one of: package, user")
     if group.is_organization:
         raise ValidationFailed.on("id", "Datasets join organizations through owner_org")
-    package = package_service.get_readable_package(ctx.unit, actor=ctx.actor, ref=ref)
+    package = package_service.get_readable_package(
+        ctx.unit, actor=ctx.actor, ref=ref, for_update=True
+    )
     _require_dataset_in_group(
         ctx, package, group, "Not authorized to add this dataset to the group"
     )
@@ -285,7 +287,9 @@ def member_delete(ctx: ActionContext, data: dict[str, Any]) -> None:
         _require_manager(ctx, group, "Only the group's admins may manage its members")
         accounts.remove_member(ctx.session, group=group, user_ref=ref)
         return
-    package = package_service.get_readable_package(ctx.unit, actor=ctx.actor, ref=ref)
+    package = package_service.get_readable_package(
+        ctx.unit, actor=ctx.actor, ref=ref, for_update=True
+    )
     _require_dataset_in_group(
         ctx, package, group, "Not authorized to remove this dataset from the group"
     )
