@@ -14,6 +14,7 @@ from delta.http import install_error_handlers
 from delta.logging import configure_logging
 from delta.settings import Settings, load_settings
 from open_portal import pages
+from open_portal.ckan import openapi as ckan_openapi
 from open_portal.ckan.dispatcher import router as ckan_router
 from open_portal.datapackage import router as datapackage_router
 from open_portal.datastore_dump import router as dump_router
@@ -55,4 +56,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(datapackage_router)
     app.include_router(pages.router)
     app.include_router(vendor_router)
+    ckan_openapi.install(app)
     return app

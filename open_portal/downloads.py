@@ -62,10 +62,12 @@ def caller(session: Any, token: str | None) -> Principal:
     return accounts.principal_for(session, user)
 
 
-@router.api_route(
-    "/dataset/{package_id}/resource/{resource_id}/download/{filename:path}",
-    methods=["GET", "HEAD"],
-)
+DOWNLOAD_PATH = "/dataset/{package_id}/resource/{resource_id}/download/{filename:path}"
+
+
+# HEAD answers as GET does; listed once in the OpenAPI document (one operation id each).
+@router.head(DOWNLOAD_PATH, include_in_schema=False)
+@router.get(DOWNLOAD_PATH)
 async def download(package_id: str, resource_id: str, filename: str, request: Request) -> Response:
     portal: Portal = request.app.state.portal
     plan = await run_in_threadpool(

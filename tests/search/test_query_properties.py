@@ -16,28 +16,16 @@ from hypothesis import strategies as st
 
 from search.analysis import default_analyzer
 from search.errors import SearchQueryError
-from search.fields import FACET_FIELDS, searchable_fields
+from search.fields import FACET_FIELDS
 from search.plan import plan_search
 from search.protocol import SearchQuery
 from search.query import parse, parse_filters
+from tests.support.strategies import QUERIES
 
 NOW = datetime(2025, 6, 15, tzinfo=UTC)
 BOUNDED = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-# The pieces the grammar is made of, so examples reach deep into it instead of
-# failing on the first character; plus any text at all.
-# fmt: off
-PIECES = [
-    "(", ")", '"', "[", "]", "{", "}", ":", "*", "?", "\\", "^", "~", "+", "-", "!",
-    "AND", "OR", "NOT", "&&", "||", "TO", "NOW", "NOW-1DAY", "/DAY", "2024-01-01",
-    "2024-01-01T00:00:00Z", "*:*", "空气", "上海", "沪", "a", "310000", "交通",
-    " ", "\u3000", "\t",
-]
-# fmt: on
-SYNTAX = st.sampled_from(PIECES)
-FIELDS = st.sampled_from([f"{name}:" for name in searchable_fields()] + ["x:", "_id:", "*:"])
-QUERYISH = st.lists(st.one_of(SYNTAX, FIELDS, st.text(max_size=3)), max_size=25).map("".join)
-ANY_TEXT = st.one_of(QUERYISH, st.text(max_size=60))
+ANY_TEXT = QUERIES
 
 
 def _refusal(call: Callable[[], object]) -> str | None:

@@ -109,7 +109,7 @@ def _member_dict(group: Group, user_id: str, capacity: str, table: str = "user")
 def organization_list(ctx: ActionContext, data: dict[str, Any]) -> list[Any]:
     """Return the names of the site's organizations (or dicts with ``all_fields``).
 
-    :param sort: ``name``, ``title`` or ``package_count``, with ``asc``/``desc``
+    :param sort: ``name``, ``title`` or ``package_count``, with ``asc``/``desc`` (optional)
     :param limit: (optional); :param offset: (optional)
     """
     return _list(ctx, data, organization=True)
@@ -165,7 +165,7 @@ def organization_delete(ctx: ActionContext, data: dict[str, Any]) -> None:
 def group_list(ctx: ActionContext, data: dict[str, Any]) -> list[Any]:
     """Return the names of the site's groups (or dicts with ``all_fields``).
 
-    :param sort: ``name``, ``title`` or ``package_count``, with ``asc``/``desc``
+    :param sort: ``name``, ``title`` or ``package_count``, with ``asc``/``desc`` (optional)
     :param limit: (optional); :param offset: (optional)
     """
     return _list(ctx, data, organization=False)
@@ -221,7 +221,8 @@ def group_delete(ctx: ActionContext, data: dict[str, Any]) -> None:
 def organization_member_create(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     """Make a user a member of an organisation, or change their role (organisation admins).
 
-    :param id: the organisation; :param username: the user; :param role: admin, editor or member
+    :param id: the organisation; :param username: the user
+    :param role: admin, editor or member (optional, default member)
     """
     org = service.find_active(ctx.unit, required_str(data, "id"), organization=True)
     _require_manager(ctx, org, "Only the organization's admins may manage its members")
@@ -248,7 +249,8 @@ def member_create(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     """Add a dataset or a user to a group or organisation.
 
     :param id: the group; :param object: the dataset or user (id or name)
-    :param object_type: ``package`` or ``user``; :param capacity: the member's capacity
+    :param object_type: ``package`` or ``user``
+    :param capacity: the member's capacity (optional, default member)
     """
     group = _any_group(ctx, required_str(data, "id"))
     object_type = required_str(data, "object_type")
@@ -303,7 +305,8 @@ def member_delete(ctx: ActionContext, data: dict[str, Any]) -> None:
 def organization_list_for_user(ctx: ActionContext, data: dict[str, Any]) -> list[dict[str, Any]]:
     """Return the organisations the calling user may act in.
 
-    :param permission: ``read`` (any membership), ``create_dataset``/``manage_group``
+    :param permission: ``read`` (any membership), ``create_dataset`` or ``manage_group``
+        (optional, default ``manage_group``)
     """
     permission = optional_str(data, "permission", max_len=50) or "manage_group"
     wanted = _PERMISSIONS.get(permission, Action.MANAGE)

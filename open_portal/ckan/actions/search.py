@@ -104,14 +104,15 @@ def build_query(ctx: ActionContext, data: dict[str, Any]) -> SearchQuery:
 def package_search(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     """Search datasets (CKAN/Solr syntax).
 
-    :param q: the query, e.g. ``空气质量``, ``tags:交通``, ``title:"停车场" AND region_code:310115``
-    :param fq: a filter query; ``fq_list`` a list of them
-    :param facet.field: a JSON list of fields to facet on
+    :param q: the query (optional), e.g. ``空气质量``, ``tags:交通``,
+        ``title:"停车场" AND region_code:310115``
+    :param fq: a filter query (optional); ``fq_list`` a list of them
+    :param facet.field: a JSON list of fields to facet on (optional)
     :param facet.limit: values per facet (default 50, -1 for all)
     :param facet.mincount: least count a facet value needs (default 1)
     :param rows: results per page (default 10, at most 1000)
     :param start: offset of the first result (default 0)
-    :param sort: e.g. ``score desc, metadata_modified desc``, ``title_string asc``, ``name asc``
+    :param sort: (optional) e.g. ``score desc, metadata_modified desc``, ``name asc``
     :param include_private: include private datasets you may see (default False)
     :param include_drafts: include drafts you may see (default False)
     """

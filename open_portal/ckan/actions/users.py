@@ -37,7 +37,7 @@ def _account(user: User) -> policy.Account:
 def user_show(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     """Return a user's public profile (e-mail only to the user and sysadmins).
 
-    :param id: the id or name of the user
+    :param id: the id or name of the user (optional, default you)
     """
     ref = optional_str(data, "id", max_len=200) or optional_str(data, "user_obj")
     if not ref:
@@ -90,7 +90,8 @@ def api_token_create(ctx: ActionContext, data: dict[str, Any]) -> dict[str, str]
     """Create an API token for yourself (or, as a sysadmin, for anyone). Shown only once.
 
     :param user: the user; :param name: a name for the token
-    :param expires_in: (optional) how many ``unit`` until it expires; :param unit: seconds per unit
+    :param expires_in: (optional) how many ``unit`` until it expires
+    :param unit: seconds per unit: 1, 60, 3600 or 86400 (optional, default 86400)
     """
     user = _user(ctx, required_str(data, "user"))
     policy.require(
@@ -117,7 +118,7 @@ def api_token_create(ctx: ActionContext, data: dict[str, Any]) -> dict[str, str]
 def api_token_list(ctx: ActionContext, data: dict[str, Any]) -> list[dict[str, Any]]:
     """List a user's tokens (never the tokens themselves).
 
-    :param user: the user
+    :param user: the user (optional, default you)
     """
     ref = optional_str(data, "user", max_len=200) or optional_str(data, "user_id", max_len=200)
     user = _user(ctx, ref or (ctx.user.id if ctx.user else ""))
@@ -134,7 +135,7 @@ def api_token_list(ctx: ActionContext, data: dict[str, Any]) -> list[dict[str, A
 def api_token_revoke(ctx: ActionContext, data: dict[str, Any]) -> None:
     """Revoke a token.
 
-    :param jti: the token's id (from api_token_list)
+    :param jti: the token's id (from api_token_list; optional when ``token`` is given)
     :param token: or the token itself (as CKAN; ``jti`` wins when both are given)
     """
     if data.get("jti") is None and data.get("token") is not None:
