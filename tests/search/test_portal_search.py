@@ -64,3 +64,75 @@ def test_an_unclosed_parenthesis_is_a_search_query_error(
     assert answer.status == 400, answer.body
     assert answer.error_type == "Search Query Error"
     assert "'('" in answer.error["message"]
+
+
+def names(portal: LocalPortal, **params: str) -> set[str]:
+    answer = portal.api().get("package_search", rows="100", **params)
+    assert answer.ok, answer.body
+    return {r["name"] for r in answer.result["results"]}
+
+
+SHANGHAI = {"sh-city", "sh-xuhui", "sh-pudong"}
+JIANGSU = {"js-province", "js-suzhou", "js-suzhou-gusu", "js-nanjing"}
+EVERY = {name for name, _ in REGIONAL}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("region_code:310000", SHANGHAI),
+        ("region_code:320000", JIANGSU),
+        ("region_code:320500", {"js-suzhou", "js-suzhou-gusu"}),
+        ("region_code:310104", {"sh-xuhui"}),
+        ("region_code:(310000 OR 330000)", SHANGHAI | {"zj-hangzhou"}),
+        ("-region_code:320000", EVERY - JIANGSU),
+        ("province:320000", JIANGSU),
+        ("province:330000", {"zj-hangzhou"}),
+        ("province:320500", set()),  # a city is not a province
+    ],
+)
+def test_a_region_includes_what_lies_inside_it(
+    portal: LocalPortal, query: str, expected: set[str]
+) -> None:
+    """Finding 6: fq=region_code:310000 found only datasets coded 310000 itself, not
+    those of its districts (the front page counted them all)."""
+    assert names(portal, fq=query) == expected
+    assert names(portal, q=query) == expected
+
+
+def test_region_facets_count_what_lies_inside(portal: LocalPortal) -> None:
+    answer = portal.api().get(
+        "package_search", rows="0", **{"facet.field": '["region_code", "province"]'},
+        **{"facet.limit": "-1"},
+    )  # fmt: skip
+    facets = answer.result["facets"]
+    assert facets["province"] == {"310000": 3, "320000": 4, "330000": 1}
+    regions = facets["region_code"]
+    assert {code: regions[code] for code in ("310000", "320000", "320500", "310104")} == {
+        "310000": 3,
+        "320000": 4,
+        "320500": 2,
+        "310104": 1,
+    }
+    # Each count is what filtering on that value finds.
+    for code, count in regions.items():
+        assert len(names(portal, fq=f"region_code:{code}")) == count, code
+    shown = answer.result["search_facets"]["province"]["items"]
+    assert {item["name"]: item["display_name"] for item in shown}["310000"] == "上海市"
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"rows": "100000"}, "rows must be at most 1000"),
+        ({"start": "10000000"}, "start must be at most 100000"),
+        ({"rows": "-1"}, "rows must be at least 0"),
+        ({"rows": "ten"}, "rows must be a whole number"),
+        ({"facet.limit": "-2"}, "facet.limit must be at least -1"),
+    ],
+)
+def test_paging_limits_are_named(portal: LocalPortal, params: dict, expected: str) -> None:
+    """Finding 6: rows=100000 said "rows must be an integer"."""
+    answer = portal.api().get("package_search", **params)
+    assert answer.status == 400
+    assert expected in answer.error["message"], answer.error
