@@ -13,7 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 import datasets.datastore.tables as datastore_tables
-from datasets import changes, policy, repository
+from datasets import changes, links, policy, repository
 from datasets.dictization import RESOURCE_CORE_KEYS, is_access_url, resource_dict
 from datasets.models import DownloadCount, IngestJob, Package, Resource, new_id, utcnow
 from datasets.policy import Action, Principal
@@ -204,6 +204,8 @@ def _apply(
         pass
     else:
         # A link (or an upload record from another portal, which arrives as its URL).
+        if not links.is_allowed(spec.url):
+            errors["url"] = [links.MESSAGE]
         if resource.storage_key:
             unit.obsolete_files.append(resource.storage_key)
             resource.storage_key = None
@@ -292,6 +294,9 @@ def _extras(spec: ResourceIn, errors: ErrorDict) -> dict[str, Any]:
         for key, value in (spec.model_extra or {}).items()
         if key not in RESOURCE_CORE_KEYS and key != "upload"
     }
+    for key, value in extra.items():
+        if links.is_url_key(key) and isinstance(value, str) and not links.is_allowed(value):
+            errors[key] = [links.MESSAGE]
     try:
         encoded = json.dumps(extra, ensure_ascii=False)
     except (TypeError, ValueError):

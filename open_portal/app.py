@@ -13,6 +13,7 @@ from delta.assets import router as vendor_router
 from delta.http import install_error_handlers
 from delta.logging import configure_logging
 from delta.settings import Settings, load_settings
+from open_portal import headers as security_headers
 from open_portal import pages
 from open_portal.ckan import openapi as ckan_openapi
 from open_portal.ckan.dispatcher import router as ckan_router
@@ -57,4 +58,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(vendor_router)
     ckan_openapi.install(app)
+    security_headers.install(app)
     return app

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +19,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from open_portal.ckan import openapi, registry
-from tests.support.inprocess import LocalPortal, local_portal
+from tests.support.inprocess import LocalPortal, backend_portal
 from tests.support.strategies import QUERIES
 
 EXAMPLES = {"sqlite": 25, "postgresql": 10}
@@ -39,9 +38,9 @@ ERROR_TYPES = {
 def portal(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LocalPortal]:
-    home: Path = tmp_path_factory.mktemp(f"never-500-{request.param}")
-    with local_portal(home, request.param, datastore_search_sql_enabled=True) as portal:
-        portal.tokens["sysadmin"] = portal.add_user("fuzz-admin", sysadmin=True)
+    with backend_portal(
+        request, tmp_path_factory, "fuzz", datastore_search_sql_enabled=True
+    ) as portal:
         portal.add_user("fuzz-user")
         admin = portal.api("sysadmin")
         assert admin.post("organization_create", {"name": "fuzz-org"}).ok

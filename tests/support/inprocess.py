@@ -113,6 +113,18 @@ def local_portal(home: Path, backend: str, **settings: Any) -> Iterator[LocalPor
         yield LocalPortal(app, client, backend, home, database_url)
 
 
+@contextmanager
+def backend_portal(
+    request: Any, tmp_path_factory: Any, name: str, **settings: Any
+) -> Iterator[LocalPortal]:
+    """A module's portal on the backend its fixture is parametrized with, with a
+    sysadmin (``portal.tokens["sysadmin"]``)."""
+    home: Path = tmp_path_factory.mktemp(f"{name}-{request.param}")
+    with local_portal(home, request.param, **settings) as portal:
+        portal.tokens["sysadmin"] = portal.add_user(f"{name}-admin", sysadmin=True)
+        yield portal
+
+
 def provision(portal: LocalPortal) -> dict[str, dict[str, Any]]:
     """Users in every role of tests.portal.conftest and its two organisations."""
     for role in ("sysadmin", *ROLE_CAPACITIES, "outsider"):
