@@ -194,12 +194,8 @@ def _admin(p: Principal, group_id: str | None) -> bool:
     return p.sysadmin or p.capacity_in(group_id) == "admin"
 
 
-def _signed_in(p: Principal, _: Any) -> bool:
+def _signed_in(p: Principal) -> bool:
     return not p.is_anonymous
-
-
-def _sysadmin(p: Principal, _: Any) -> bool:
-    return p.sysadmin
 
 
 def _orphan_creator(p: Principal, d: Dataset) -> bool:
@@ -232,7 +228,7 @@ def _edit_dataset(p: Principal, d: Dataset) -> bool:
 
 
 def _apply(p: Principal, d: Dataset) -> bool:
-    return _signed_in(p, d) and _read_dataset(p, d)
+    return _signed_in(p) and _read_dataset(p, d)
 
 
 def _own_account(p: Principal, a: Account) -> bool:
@@ -291,6 +287,16 @@ def _why_not_decide(p: Principal, a: Application) -> str | None:
     return "Only an admin or editor of the dataset's organisation may decide"
 
 
+# What only needs an account, or only a sysadmin, on the site as a whole.
+_SIGNED_IN = (Action.CREATE_DATASET, Action.APPLY, Action.LIST_APPLICATIONS)
+_SYSADMIN = (
+    Action.CREATE_GROUP,
+    Action.CREATE_USER,
+    Action.LIST_USERS,
+    Action.LIST_DELETED,
+    Action.CHOOSE_DATASET_ID,
+)
+
 _RULES: dict[tuple[type, Action], Rule] = {
     (Dataset, Action.READ): Rule(_read_dataset, hidden=_deleted),
     (Dataset, Action.READ_DATA): Rule(_read_data, hidden=_deleted, explain=_why_no_data),
@@ -308,14 +314,8 @@ _RULES: dict[tuple[type, Action], Rule] = {
     (Account, Action.MANAGE_TOKENS): Rule(_own_account),
     (Application, Action.READ): Rule(_read_application, hidden=lambda _: True),
     (Application, Action.DECIDE): Rule(_decide, explain=_why_not_decide),
-    (Site, Action.CREATE_DATASET): Rule(_signed_in),
-    (Site, Action.APPLY): Rule(_signed_in),
-    (Site, Action.LIST_APPLICATIONS): Rule(_signed_in),
-    (Site, Action.CREATE_GROUP): Rule(_sysadmin),
-    (Site, Action.CREATE_USER): Rule(_sysadmin),
-    (Site, Action.LIST_USERS): Rule(_sysadmin),
-    (Site, Action.LIST_DELETED): Rule(_sysadmin),
-    (Site, Action.CHOOSE_DATASET_ID): Rule(_sysadmin),
+    **{(Site, action): Rule(lambda p, _: _signed_in(p)) for action in _SIGNED_IN},
+    **{(Site, action): Rule(lambda p, _: p.sysadmin) for action in _SYSADMIN},
     (Site, Action.UPLOAD): Rule(_upload_somewhere),
 }
 
@@ -355,7 +355,7 @@ def refusal(
 ) -> DomainError:
     rule = rule_for(action, target)
     if rule.hidden(target):
-        return NotFound(_NOT_FOUND.get(type(target), "Not found"))
+        return NotFound(_NOT_FOUND[type(target)])
     who = principal.name or "anonymous"
     return NotAuthorized(
         message or rule.explain(principal, target) or f"User {who} not authorized to {action}"

@@ -52,7 +52,7 @@ def dataset(kind: Kind) -> policy.Dataset:
         private=bool(fields.get("private", False)),
         open_class=str(fields.get("open_class", "unconditional")),
         owner_org=None if kind.orphan else ORG,
-        creator="u-creator",
+        creator="u-creator" if kind.creator_known else None,
     )
 
 
@@ -108,14 +108,15 @@ def test_refusals() -> None:
     kinds = {kind.name: dataset(kind) for kind in KINDS}
     outsider = principal("outsider")
     # Deleted datasets, accounts and applications stay unknown to those refused.
-    with pytest.raises(NotFound, match="Dataset not found"):
-        policy.require(outsider, Action.READ, kinds["deleted"])
-    with pytest.raises(NotFound, match="Dataset not found"):
-        policy.require(outsider, Action.READ_DATA, kinds["deleted"])
-    with pytest.raises(NotFound, match="User not found"):
-        policy.require(outsider, Action.READ, policy.Account("u-gone", "deleted"))
-    with pytest.raises(NotFound, match="Data-use application not found"):
-        policy.require(outsider, Action.READ, policy.Application("u-grantee", ORG))
+    for action, target, message in (
+        (Action.READ, kinds["deleted"], "Dataset not found"),
+        (Action.READ_DATA, kinds["deleted"], "Dataset not found"),
+        (Action.READ, policy.Account("u-gone", "deleted"), "User not found"),
+        (Action.READ, policy.Application("u-grantee", ORG), "Data-use application not found"),
+    ):
+        with pytest.raises(NotFound) as hidden:
+            policy.require(outsider, action, target)
+        assert hidden.value.message == message
     # Others are refused with a reason.
     with pytest.raises(NotAuthorized) as refused:
         policy.require(outsider, Action.READ_DATA, kinds["conditional"])
@@ -131,15 +132,21 @@ def test_refusals() -> None:
     assert refused.value.message == "Go away"
     editor = principal("editor")
     own = policy.Application(applicant_id="u-editor", owner_org=ORG)
-    with pytest.raises(NotAuthorized, match="You cannot decide on your own application"):
-        policy.require(editor, Action.DECIDE, own)
-    with pytest.raises(NotAuthorized, match="Only an admin or editor"):
-        policy.require(principal("member"), Action.DECIDE, own)
+    not_a_reviewer = "Only an admin or editor of the dataset's organisation may decide"
+    for who, application, message in (
+        (editor, own, "You cannot decide on your own application"),
+        (principal("member"), own, not_a_reviewer),
+        # Applying does not make anyone a reviewer of their own application.
+        (principal("grantee"), policy.Application("u-grantee", ORG), not_a_reviewer),
+    ):
+        with pytest.raises(NotAuthorized) as refused:
+            policy.require(who, Action.DECIDE, application)
+        assert refused.value.message == message
     # Allowed: nothing happens.
     policy.require(editor, Action.READ_DATA, kinds["closed"])
-    closed = principal("grantee")
-    with pytest.raises(NotAuthorized, match="The data of this dataset is not open"):
-        policy.require(closed, Action.READ_DATA, policy.Dataset("x", open_class="closed"))
+    with pytest.raises(NotAuthorized) as refused:
+        policy.require(principal("grantee"), Action.READ_DATA, kinds["closed"])
+    assert refused.value.message == "The data of this dataset is not open"
 
 
 def test_facts_of_a_printed_dataset() -> None:
@@ -230,6 +237,22 @@ def test_readable_datasets_is_can_read_in_sql(session: Session, role: str) -> No
         assert found == expected, listing
 
 
+@pytest.mark.parametrize("role", ROLES)
+def test_a_listing_by_default_is_active_datasets_including_private_ones(
+    session: Session, role: str
+) -> None:
+    who = principal(role)
+    by_default = policy.readable_datasets(who)
+    spelled_out = policy.readable_datasets(
+        who, include_private=True, include_drafts=False, include_deleted=False
+    )
+    found = [
+        set(session.scalars(sa.select(models.Package.id).where(clause)))
+        for clause in (by_default, spelled_out)
+    ]
+    assert found[0] == found[1]
+
+
 def test_public_datasets_in_sql(session: Session) -> None:
     found = set(session.scalars(sa.select(models.Package.id).where(policy.public_datasets())))
     assert found == {kind.name for kind in KINDS if dataset(kind).public}
@@ -265,7 +288,7 @@ def test_readable_applications_and_current_grants(session: Session) -> None:
         "approved": {"state": "approved", "expires_at": now + timedelta(days=1)},
         "expired": {"state": "approved", "expires_at": now - timedelta(seconds=1)},
         "revoked": {"state": "approved", "expires_at": now + timedelta(days=1), "revoked_at": now},
-        "rejected": {"state": "rejected"},
+        "rejected": {"state": "rejected", "expires_at": now + timedelta(days=1)},
     }
     for index, (name, fields) in enumerate(rows.items()):
         package_id = KINDS[index].name
@@ -273,7 +296,7 @@ def test_readable_applications_and_current_grants(session: Session) -> None:
             models.DataApplication(
                 id=name,
                 package_id=package_id,
-                applicant_id="u-grantee" if name != "rejected" else "u-outsider",
+                applicant_id="u-grantee",
                 purpose="p",
                 applicant_organization="o",
                 intended_use="u",
@@ -285,6 +308,7 @@ def test_readable_applications_and_current_grants(session: Session) -> None:
     assert policy.grants_of(session, "u-grantee") == {KINDS[1].name}
     assert policy.grants_of(session, None) == frozenset()
     assert policy.grants_of(session, "u-outsider") == frozenset()
+    assert policy.grants_of(session, "u-nobody") == frozenset()
     for role in ROLES:
         who = principal(role)
         found = set(

@@ -38,6 +38,7 @@ class Kind:
     write: frozenset[str]  # update and delete it
     orphan: bool = False  # no organisation (cannot be made through the API)
     deleted: bool = False
+    creator_known: bool = True  # harvested records may carry no creator
 
 
 KINDS = (
@@ -73,6 +74,17 @@ KINDS = (
         frozenset({"sysadmin"}),
         orphan=True,
         deleted=True,
+    ),
+    # No organisation and no creator: nobody but sysadmins (least of all anonymous
+    # callers, who have no user id either).
+    Kind(
+        "orphan-no-creator",
+        {"private": True},
+        frozenset({"sysadmin"}),
+        frozenset({"sysadmin"}),
+        frozenset({"sysadmin"}),
+        orphan=True,
+        creator_known=False,
     ),
 )
 KIND = {kind.name: kind for kind in KINDS}
