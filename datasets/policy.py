@@ -72,7 +72,9 @@ class Principal:
         return self.user_id is None
 
     def capacity_in(self, group_id: str | None) -> str | None:
-        return self.capacities.get(group_id) if group_id else None
+        if group_id is None:
+            return None
+        return self.capacities.get(group_id)
 
 
 ANONYMOUS = Principal()
@@ -130,7 +132,7 @@ class Dataset:
     def from_dict(cls, package: Mapping[str, Any]) -> Dataset:
         """From a printed package dict (search results, activity records)."""
         return cls(
-            id=str(package.get("id") or ""),
+            id=str(package["id"]),
             state=str(package.get("state") or "active"),
             private=bool(package.get("private")),
             open_class=str(package.get("open_class") or ""),

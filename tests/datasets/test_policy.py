@@ -149,6 +149,20 @@ def test_refusals() -> None:
     assert refused.value.message == "The data of this dataset is not open"
 
 
+def test_facts_of_a_dataset_row_and_an_application_row() -> None:
+    package = models.Package(
+        id="d1", state="draft", private=True, open_class="conditional", owner_org=ORG,
+        creator_user_id="u-1",
+    )  # fmt: skip
+    assert policy.Dataset.of(package) == policy.Dataset(
+        "d1", "draft", True, "conditional", ORG, "u-1"
+    )
+    application = models.DataApplication(applicant_id="u-2", package=package)
+    assert policy.Application.of(application) == policy.Application("u-2", ORG)
+    orphan = models.Package(id="d2", state="active", private=None, open_class="closed")
+    assert policy.Dataset.of(orphan) == policy.Dataset("d2", "active", False, "closed", None, None)
+
+
 def test_facts_of_a_printed_dataset() -> None:
     printed = {
         "id": "d1",
