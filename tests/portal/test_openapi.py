@@ -78,7 +78,7 @@ def test_parameters_are_listed_with_types(document: dict[str, Any]) -> None:
 # Bounded for `make test`: examples per operation (each method of each action), no
 # deadline (a shared 2-core machine), the generation phases only (shrinking runs only
 # when something fails).
-EXAMPLES_PER_OPERATION = 12
+EXAMPLES_PER_OPERATION = 8
 
 
 @pytest.fixture(scope="module")
