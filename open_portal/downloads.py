@@ -31,6 +31,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 
+from datasets import policy
 from datasets import resources as resource_service
 from datasets.models import Package, Resource, ResourceValidation
 from datasets.policy import Principal
@@ -38,7 +39,6 @@ from delta.errors import NotFound
 from open_portal.accounts import service as accounts
 from open_portal.accounts.tokens import from_header
 from open_portal.runtime import Portal
-from standards.open_classes import OpenClass
 
 router = APIRouter()
 
@@ -156,8 +156,10 @@ def _plan(
 
 
 def _cache_control(package: Package) -> str:
-    public = package.open_class == OpenClass.UNCONDITIONAL and not package.private
-    # Public files may be cached anywhere but revalidated; others only by the caller.
+    """Files anyone may have may be cached anywhere (but revalidated); others only by
+    the caller -- a shared cache must not hand a draft's file to the next visitor."""
+    dataset = policy.Dataset.of(package)
+    public = policy.can(policy.ANONYMOUS, policy.Action.READ_DATA, dataset)
     return "public, no-cache" if public else "private, no-cache"
 
 

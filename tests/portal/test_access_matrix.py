@@ -131,8 +131,11 @@ def _data(portal: LocalPortal, role: str, made: Made) -> dict[str, bool]:
     download = api.request("GET", made.upload["url"])
     redirect = api.request("GET", f"{base}/{made.link['id']}/download/link", follow_redirects=False)
     shown = api.post("package_show", {"id": made.package["id"]})
+    cached = download.headers.get("cache-control", "")
     return {
         "download": download.status_code == 200 and download.content.startswith("区县".encode()),
+        # Shared caches may keep a file only when anyone may have it.
+        "cached publicly": download.status_code == 200 and cached.startswith("public"),
         "link": redirect.status_code == 302 and redirect.headers["location"] == SECRET,
         "datastore_search": api.post("datastore_search", {"resource_id": made.link["id"]}).ok,
         "dump": api.request("GET", f"/datastore/dump/{made.link['id']}").status_code == 200,
@@ -170,10 +173,12 @@ def test_the_access_table_holds_on_every_path(site: Site, role: str) -> None:
                 role in kind.read_data,
             ),
             **dict.fromkeys(("package_patch", "package_delete"), role in kind.write),
+            "cached publicly": role in kind.read_data and "anonymous" in kind.read_data,
         }
         if kind.deleted:
             # A deleted dataset's resources are gone (whoever may still read its record).
-            for path in ("resource_show", "download", "link", "datastore_search", "dump"):
+            for path in ("resource_show", "download", "link", "datastore_search", "dump",
+                         "cached publicly"):  # fmt: skip
                 expected[path] = False
             expected["package_list"] = False
         actual = {
