@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from datasets import policy
-from datasets.dictization import iso
+from datasets.dictization import iso, with_site_url
 from datasets.models import Activity
 from datasets.policy import Principal
 
@@ -63,12 +63,16 @@ def _readable_version(actor: Principal, row: Activity) -> bool:
     return policy.can(actor, policy.Action.READ, policy.Dataset.from_dict(package))
 
 
-def activity_dict(activity: Activity) -> dict[str, Any]:
+def activity_dict(activity: Activity, *, site_url: str) -> dict[str, Any]:
+    """``site_url``: the recorded package dict's own links are stored site-relative."""
+    data = activity.data
+    if isinstance(data, dict) and isinstance(data.get("package"), dict):
+        data = {**data, "package": with_site_url(data["package"], site_url)}
     return {
         "id": activity.id,
         "timestamp": iso(activity.timestamp),
         "user_id": activity.user_id,
         "object_id": activity.object_id,
         "activity_type": activity.activity_type,
-        "data": activity.data,
+        "data": data,
     }

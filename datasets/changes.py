@@ -6,10 +6,11 @@ what they share, so neither has to import the other.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from datasets import activity
-from datasets.dictization import package_dict
+from datasets.dictization import STORED_FORM, package_dict, with_site_url
 from datasets.models import Package, utcnow
 from datasets.policy import Principal
 from datasets.unit import CatalogUnit
@@ -19,16 +20,17 @@ def finish(
     unit: CatalogUnit, package: Package, *, actor: Principal, activity_type: str
 ) -> dict[str, Any]:
     """Record the change made to ``package``; returns the dataset as it is now."""
-    result = package_dict(package, site_url=unit.site_url)
+    stored = package_dict(package, site_url=STORED_FORM)
     activity.record(
         unit.session,
         actor=actor,
         object_id=package.id,
         activity_type=activity_type,
-        data={"package": result},
+        data={"package": stored},
     )
     unit.changed_packages.add(package.id)
-    return result
+    # The caller may change what it returns; the record keeps what was stored.
+    return with_site_url(copy.deepcopy(stored), unit.site_url)
 
 
 def touch(unit: CatalogUnit, package: Package, *, actor: Principal) -> dict[str, Any]:

@@ -55,6 +55,40 @@ def access_url(site_url: str, resource: Resource) -> str:
     return download_url(site_url, resource.package_id, resource.id, LINK_SEGMENT)
 
 
+# Stored copies of dicts (search index documents, activity records) are printed with
+# this site URL, so the portal's own links in them stay site-relative ("/dataset/...");
+# with_site_url() makes them absolute for the address that prints them. A stored
+# absolute URL would keep pointing wherever the portal was served when it was written.
+STORED_FORM = ""
+
+
+def with_site_url(package: dict[str, Any], site_url: str) -> dict[str, Any]:
+    """A stored package dict with the portal's own links made absolute.
+
+    Only this resource's own portal paths change (``url`` of an upload or of a hidden
+    link, ``validation_url``); external links and the stored dict are left alone.
+    """
+    base = site_url.rstrip("/")
+    resources = package.get("resources")
+    if not base or not isinstance(resources, list):
+        return package
+    return {**package, "resources": [_resource_with_site_url(r, base) for r in resources]}
+
+
+def _resource_with_site_url(resource: Any, base: str) -> Any:
+    if not isinstance(resource, dict):
+        return resource
+    own = resource_base_url(
+        STORED_FORM, str(resource.get("package_id") or ""), str(resource.get("id") or "")
+    )
+    changed = {
+        key: base + value
+        for key in ("url", "validation_url")
+        if isinstance(value := resource.get(key), str) and value.startswith(own + "/")
+    }
+    return {**resource, **changed} if changed else resource
+
+
 def is_access_url(site_url: str, resource: Resource, url: str) -> bool:
     prefix = resource_base_url(site_url, resource.package_id, resource.id) + "/download/"
     return url.startswith(prefix)

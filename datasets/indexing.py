@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from datasets import policy
-from datasets.dictization import package_dict
+from datasets.dictization import STORED_FORM, package_dict
 from datasets.models import Package
 from search.protocol import IndexDoc, SearchBackend
 
@@ -19,13 +19,15 @@ BATCH = 500
 
 
 class CatalogIndexer:
-    def __init__(self, backend: SearchBackend, *, site_url: str) -> None:
+    """Documents hold the stored form of each dict: links relative to the site, made
+    absolute by whoever serves them (a portal may be served on another address later)."""
+
+    def __init__(self, backend: SearchBackend) -> None:
         self.backend = backend
-        self.site_url = site_url
 
     def doc_for(self, package: Package) -> IndexDoc:
         return IndexDoc(
-            package=package_dict(package, site_url=self.site_url),
+            package=package_dict(package, site_url=STORED_FORM),
             permission_labels=policy.dataset_labels(policy.Dataset.of(package)),
         )
 

@@ -326,6 +326,9 @@ class DataApplication(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
     revoked_by: Mapped[str | None] = mapped_column(String(36))
     revoke_reason: Mapped[str | None] = mapped_column(Text)
+    # The period the applicant asks to use the data for (ISO dates; optional).
+    period_start: Mapped[str | None] = mapped_column(String(10))
+    period_end: Mapped[str | None] = mapped_column(String(10))
 
     package: Mapped[Package] = relationship(lazy="joined")
 
@@ -344,3 +347,40 @@ class DataApplicationEvent(Base):
     action: Mapped[str] = mapped_column(String(30))
     reason: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+# --- Resource views and resumable uploads (the web pages, docs/web.md) -------------------
+
+
+class ResourceView(Base):
+    """A CKAN resource view: how a resource is shown (a table preview, a chart, a map).
+
+    ``config`` holds the view type's own keys (e.g. a chart's ``x`` and ``y``
+    columns); CKAN prints them beside the view's fields.
+    """
+
+    __tablename__ = "resource_view"
+    __table_args__ = (Index("ix_resource_view_resource", "resource_id", "position"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    resource_id: Mapped[str] = mapped_column(ForeignKey("resource.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    view_type: Mapped[str] = mapped_column(String(50))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ResumableUpload(Base):
+    """An upload sent in pieces (the tus protocol): who may continue it, for which
+    dataset, how long it is. The bytes received so far are the file itself."""
+
+    __tablename__ = "resumable_upload"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(36), index=True)
+    package_id: Mapped[str] = mapped_column(String(36))
+    filename: Mapped[str] = mapped_column(String(512))
+    length: Mapped[int] = mapped_column(BigInteger)
+    created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)

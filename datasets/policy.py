@@ -103,6 +103,7 @@ class Action(StrEnum):
     LIST_DELETED = "list_deleted"  # SITE: deleted datasets in search
     CHOOSE_DATASET_ID = "choose_dataset_id"  # SITE: create a dataset with a given id
     UPLOAD = "upload"  # SITE: store a file before knowing where it goes
+    REVIEW_APPLICATIONS = "review_applications"  # SITE: review some organisation's
 
 
 # -- what about ---------------------------------------------------------------------------------
@@ -253,8 +254,9 @@ def _decide(p: Principal, a: Application) -> bool:
     return _reviewer(p, a) and p.user_id != a.applicant_id
 
 
-def _upload_somewhere(p: Principal, _: Site) -> bool:
-    """Before the target is known (form fields after the file): an editor somewhere."""
+def _editor_somewhere(p: Principal, _: Site) -> bool:
+    """An editor of some organisation: uploads before the target is known (form fields
+    after the file), the review of data-use applications."""
     return p.sysadmin or any(c in EDIT_CAPACITIES for c in p.capacities.values())
 
 
@@ -318,7 +320,8 @@ _RULES: dict[tuple[type, Action], Rule] = {
     (Application, Action.DECIDE): Rule(_decide, explain=_why_not_decide),
     **{(Site, action): Rule(lambda p, _: _signed_in(p)) for action in _SIGNED_IN},
     **{(Site, action): Rule(lambda p, _: p.sysadmin) for action in _SYSADMIN},
-    (Site, Action.UPLOAD): Rule(_upload_somewhere),
+    (Site, Action.UPLOAD): Rule(_editor_somewhere),
+    (Site, Action.REVIEW_APPLICATIONS): Rule(_editor_somewhere),
 }
 
 # Said when a refused action has no message of its own.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import mimetypes
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -350,3 +351,17 @@ def download_counts(
         per_resource[resource_id] = int(total or 0)
         per_package[package_id] = per_package.get(package_id, 0) + int(total or 0)
     return per_package, per_resource
+
+
+def most_downloaded(session: Session, *, limit: int, days: int = 90) -> list[str]:
+    """Ids of the datasets downloaded most in the last ``days`` days, most first
+    (callers show only those the reader may see)."""
+    since = utcnow().date() - timedelta(days=days)
+    rows = session.execute(
+        select(DownloadCount.package_id, func.sum(DownloadCount.count).label("n"))
+        .where(DownloadCount.day >= since)
+        .group_by(DownloadCount.package_id)
+        .order_by(func.sum(DownloadCount.count).desc(), DownloadCount.package_id)
+        .limit(limit)
+    ).all()
+    return [package_id for package_id, _ in rows]

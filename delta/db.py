@@ -62,6 +62,37 @@ def ensure_sqlite_directory(url: str) -> None:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
 
 
+def missing_sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL when it does not exist (connecting would create it)."""
+    if not is_sqlite(url):
+        return None
+    database = make_url(url).database
+    if not database or database == ":memory:" or Path(database).exists():
+        return None
+    return Path(database)
+
+
+def shown_url(url: str) -> str:
+    """A database URL fit for a message: the password masked."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def connection_failure(error: BaseException) -> str | None:
+    """The driver's one-line reason when ``error`` is a failure to reach the database at
+    all (refused, unknown host, no such database, bad password), else None."""
+    import psycopg
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(error, DBAPIError) and error.statement is None:
+        reason = str(error.orig or error)
+    elif isinstance(error, psycopg.OperationalError) and str(error).startswith("connection"):
+        reason = str(error)  # a node's schema set-up talks to psycopg directly
+    else:
+        return None
+    lines = reason.strip().splitlines()
+    return lines[0] if lines else error.__class__.__name__
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalise_url(url)
     if is_sqlite(url):

@@ -45,3 +45,8 @@ class BadRequest(DomainError):
         super().__init__(message)
         self.message = message
         self.status = status
+
+
+class MissingState(Exception):
+    """What a command needs is not there (a database, keys, a registry); the message
+    names it and the command that makes it. The CLI prints it as one line."""

@@ -7,9 +7,10 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import MetaData, engine_from_config, pool
+from sqlalchemy import MetaData, create_engine, engine_from_config, inspect, pool
 
-from delta.db import ensure_sqlite_directory, normalise_url
+from delta.db import ensure_sqlite_directory, missing_sqlite_file, normalise_url, shown_url
+from delta.errors import MissingState
 
 
 def alembic_config(database_url: str, *, package: str) -> Config:
@@ -26,6 +27,29 @@ def upgrade(database_url: str, *, package: str) -> None:
     """Bring the database to the newest revision; a no-op when it is already there."""
     ensure_sqlite_directory(database_url)
     command.upgrade(alembic_config(database_url, package=package), "head")
+
+
+def upgrade_existing(database_url: str, *, package: str, create_with: str) -> None:
+    """:func:`upgrade` for commands that work on what is already there. A mistyped
+    DELTA_HOME or DELTA_DATABASE_URL is refused with the command that creates the
+    database, instead of being answered from a new, empty one."""
+    missing = missing_sqlite_file(database_url)
+    if missing is not None:
+        raise MissingState(
+            f"no database at {missing}: run `{create_with}` first, or set DELTA_HOME "
+            "to the folder that holds the portal's state"
+        )
+    engine = create_engine(normalise_url(database_url), poolclass=pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            migrated = inspect(connection).has_table("alembic_version")
+    finally:
+        engine.dispose()
+    if not migrated:
+        raise MissingState(
+            f"the database {shown_url(database_url)} has no tables yet: run `{create_with}` first"
+        )
+    upgrade(database_url, package=package)
 
 
 def run_environment(metadata: MetaData) -> None:

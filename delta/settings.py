@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -43,6 +45,17 @@ class Settings(BaseSettings):
     application_grant_days: int = 365
     application_max_grant_days: int = 3 * 365
 
+    # Web pages (open_portal/web, docs/web.md): browser sessions, lockout, e-mail.
+    web_session_hours: int = 12
+    login_max_failures: int = 5
+    login_lock_minutes: int = 15
+    # "log" writes mails to the log (development); "smtp://host:port" sends them.
+    mailer: str = "log"
+    mail_from: str = "noreply@delta.example"
+    verification_hours: int = 48
+    # An unfinished resumable upload is kept this long after it was started.
+    resumable_upload_hours: int = 24
+
     # Explicit limits on input: every one of them is a setting, not a constant.
     max_json_body_bytes: int = 8 * MiB
     max_upload_bytes: int = 10 * GiB
@@ -64,6 +77,59 @@ class Settings(BaseSettings):
     node_session_minutes: int = 30
     # Seed the demo residents and companies on a node's first start (never in production).
     node_demo_accounts: bool = True
+
+    # DataStore SQL and search (issue 10; docs/publishing.md). User SQL runs on a
+    # connection of its own: on PostgreSQL as a login role that may only SELECT from
+    # DataStore tables (unset URL: the portal's URL with that role as user, no password,
+    # which suits a trust-auth local server), on SQLite behind an authorizer.
+    datastore_sql_role: str = "delta_datastore_sql"
+    datastore_sql_database_url: str | None = None
+    datastore_sql_max_result_bytes: int = 32 * MiB
+    datastore_sql_max_value_bytes: int = 128 * 1024  # SQLite: longest string, blob or row
+    datastore_sql_work_mem_kb: int = 16 * 1024  # PostgreSQL: per sort or hash
+    datastore_sql_temp_file_limit_kb: int = 1024 * 1024  # PostgreSQL: spill to disk
+    datastore_max_sort_keys: int = 20
+    datastore_max_filter_values: int = 10_000
+
+    # CORS on the portal's API (the new user's path, docs/ckan-api.md): pages of other
+    # sites may call read actions anonymously; "*" is every site, "" none. Write actions
+    # and requests carrying a user's token only from the sites listed in cors_write_origins.
+    cors_origins: str = "*"
+    cors_write_origins: str = ""
+
+    @model_validator(mode="after")
+    def _check_cors_origins(self) -> Settings:
+        _ = self.cors_read_origin_set, self.cors_write_origin_set
+        return self
+
+    @model_validator(mode="after")
+    def _check_database_url(self) -> Settings:
+        if self.database_url:
+            from sqlalchemy.engine import make_url
+            from sqlalchemy.exc import ArgumentError
+
+            try:
+                backend = make_url(self.database_url).get_backend_name()
+            except ArgumentError:
+                backend = ""
+            if backend not in ("sqlite", "postgresql"):
+                raise ValueError(
+                    "DELTA_DATABASE_URL is not a PostgreSQL or SQLite URL "
+                    "(e.g. postgresql://user@host:5432/portal)"
+                )
+        return self
+
+    @property
+    def cors_read_origin_set(self) -> frozenset[str] | None:
+        """None: every origin may read."""
+        return origin_list(self.cors_origins, setting="DELTA_CORS_ORIGINS", wildcard=True)
+
+    @property
+    def cors_write_origin_set(self) -> frozenset[str]:
+        found = origin_list(
+            self.cors_write_origins, setting="DELTA_CORS_WRITE_ORIGINS", wildcard=False
+        )
+        return found or frozenset()
 
     @model_validator(mode="after")
     def _refuse_demo_secret(self) -> Settings:
@@ -96,3 +162,53 @@ class Settings(BaseSettings):
 def load_settings(**overrides: object) -> Settings:
     """Settings from the environment, with explicit overrides (used by tests and the CLI)."""
     return Settings(**overrides)  # type: ignore[arg-type]
+
+
+# The new user's path (issue 10): links follow the address a server listens on
+# when DELTA_SITE_URL is unset. Settings.site_url stays the one place that knows
+# the site URL; serving commands fill it in before anything reads it.
+SITE_URL_VARIABLE = "DELTA_SITE_URL"
+_WILDCARD_HOSTS = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}  # noqa: S104
+
+
+def site_url_for(host: str, port: int) -> str:
+    """The base URL of a server listening on ``host:port`` (a wildcard means this machine)."""
+    host = _WILDCARD_HOSTS.get(host, host)
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def serve_site_url(host: str, port: int) -> str:
+    """DELTA_SITE_URL if given; otherwise the listening address, exported to the
+    environment so this process and the server's workers (which read settings
+    afresh) all print links to where the server really is."""
+    given = os.environ.get(SITE_URL_VARIABLE, "").strip()
+    if given:
+        return given
+    os.environ[SITE_URL_VARIABLE] = url = site_url_for(host, port)
+    return url
+
+
+def is_wildcard_host(host: str) -> bool:
+    return host in _WILDCARD_HOSTS
+
+
+_ORIGIN = re.compile(
+    r"^https?://[a-z0-9.\-]+(:[0-9]{1,5})?$|^https?://\[[0-9a-f:.]+\](:[0-9]{1,5})?$"
+)
+
+
+def origin_list(value: str, *, setting: str, wildcard: bool) -> frozenset[str] | None:
+    """A comma-separated CORS origin setting as a set; None means every origin ("*")."""
+    origins = {item.strip().lower().rstrip("/") for item in value.split(",") if item.strip()}
+    if "*" in origins:
+        if not wildcard:
+            raise ValueError(
+                f"{setting}: name each site ('*' is refused: these act with users' tokens)"
+            )
+        if len(origins) > 1:
+            raise ValueError(f"{setting}: '*' means every site; give it alone or list sites")
+        return None
+    bad = sorted(o for o in origins if not _ORIGIN.match(o))
+    if bad:
+        raise ValueError(f"{setting}: not an origin (scheme://host[:port]): {', '.join(bad)}")
+    return frozenset(origins)

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
 from delta import __version__
+from delta.api_docs import OPENAPI_URL, install_api_docs
 from delta.assets import router as vendor_router
 from delta.http import install_error_handlers, problem
 from delta.logging import configure_logging
@@ -53,9 +54,11 @@ def create_node_app(settings: Settings | None = None, region_code: str = "310000
         title=f"Delta interchange node {region_code} {region.name if region else ''}".strip(),
         version=__version__,
         lifespan=lifespan,
-        docs_url="/api/docs",
-        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=OPENAPI_URL,
     )
+    install_api_docs(app)
     app.state.web = web
     install_error_handlers(app)
 

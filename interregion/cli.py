@@ -18,7 +18,8 @@ node_app = typer.Typer(help="Region nodes of the interchange.", no_args_is_help=
 audit_app = typer.Typer(help="Region nodes' audit logs.", no_args_is_help=True)
 
 RegionOption = Annotated[
-    str, typer.Option("--region", help="Region code: 310000, 320000, 330000 or 340000.")
+    str,
+    typer.Option("--region", metavar="CODE", help="Region code: 310000, 320000, 330000 or 340000."),
 ]
 
 
@@ -52,9 +53,15 @@ def _provision_for(settings: Settings, region: str, port: int | None) -> int:
 @node_app.command("serve")
 def node_serve(
     region: RegionOption,
-    port: Annotated[int | None, typer.Option("--port", help="Default: the registry's.")] = None,
+    port: Annotated[
+        int | None,
+        typer.Option("--port", metavar="PORT", help="Port to listen on (default: the registry's)."),
+    ] = None,
     host: Annotated[
-        str | None, typer.Option("--host", help="Default: DELTA_NODE_HOST (127.0.0.1).")
+        str | None,
+        typer.Option(
+            "--host", metavar="HOST", help="Address to listen on (default: DELTA_NODE_HOST)."
+        ),
     ] = None,
 ) -> None:
     """Serve one region node (migrating its database and creating demo keys/data first)."""
@@ -84,7 +91,12 @@ def node_serve(
 
 @node_app.command("provision")
 def node_provision(
-    base_port: Annotated[int, typer.Option("--base-port", help="Nodes on +1..+4.")] = 8000,
+    base_port: Annotated[
+        int,
+        typer.Option(
+            "--base-port", metavar="PORT", help="The portal's port; nodes on PORT+1..PORT+4."
+        ),
+    ] = 8000,
 ) -> None:
     """Create keys, write members.json for nodes on base-port+1..+4, sign the registry."""
     from interregion.clock import utcnow
@@ -120,7 +132,10 @@ def audit_verify(region: RegionOption) -> None:
     settings = load_settings()
     folder = node_folder(settings, region)
     if not folder.exists():
-        raise _fail(f"node {region} has never run under {settings.home_dir}")
+        raise _fail(
+            f"node {region} has never run under {settings.home_dir}: start it once with "
+            f"`delta node serve --region {region}`, or set DELTA_HOME to where it runs"
+        )
     try:
         head = read_head(folder / "audit.head")
     except (ValueError, KeyError, TypeError):
@@ -153,7 +168,9 @@ def demo_accounts(region: RegionOption) -> None:
 
 
 def demo_totp(
-    username: Annotated[str, typer.Argument(help="A demo account, e.g. hu-resident.")],
+    username: Annotated[
+        str, typer.Argument(metavar="USERNAME", help="A demo account, e.g. hu-resident.")
+    ],
 ) -> None:
     """Print the current TOTP code of a demo account (development only)."""
     import pyotp

@@ -1,1 +1,1 @@
-"""The portal's HTTP and UI surfaces: CKAN Action API, DCAT, downloads, pages, accounts."""
+"""The portal's HTTP and UI surfaces: CKAN Action API, downloads, Data Package, pages, accounts."""

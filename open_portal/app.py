@@ -9,18 +9,22 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from delta import __version__
+from delta.api_docs import OPENAPI_URL, install_api_docs
 from delta.assets import router as vendor_router
 from delta.http import install_error_handlers
 from delta.logging import configure_logging
 from delta.settings import Settings, load_settings
 from open_portal import headers as security_headers
-from open_portal import pages
 from open_portal.ckan import openapi as ckan_openapi
 from open_portal.ckan.dispatcher import router as ckan_router
+from open_portal.ckan.registry import is_read_action
+from open_portal.cors import ApiCors
 from open_portal.datapackage import router as datapackage_router
 from open_portal.datastore_dump import router as dump_router
 from open_portal.downloads import router as downloads_router
+from open_portal.health import router as health_router
 from open_portal.runtime import Portal
+from open_portal.web import site as web_site
 
 log = logging.getLogger(__name__)
 
@@ -46,16 +50,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Delta Open Data Portal",
         version=__version__,
         lifespan=lifespan,
-        docs_url="/api/docs",
-        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=OPENAPI_URL,
     )
+    install_api_docs(app)
     app.state.portal = portal
     install_error_handlers(app)
+    app.add_middleware(
+        ApiCors,
+        read_origins=settings.cors_read_origin_set,
+        write_origins=settings.cors_write_origin_set,
+        is_read_action=is_read_action,
+    )
     app.include_router(ckan_router)
     app.include_router(downloads_router)
     app.include_router(dump_router)
     app.include_router(datapackage_router)
-    app.include_router(pages.router)
+    web_site.install(app, portal)
+    app.include_router(health_router)
     app.include_router(vendor_router)
     ckan_openapi.install(app)
     security_headers.install(app)

@@ -7,6 +7,7 @@ and problems go to stderr, and failures exit non-zero.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import sys
 from typing import Annotated
@@ -15,13 +16,18 @@ import typer
 
 from delta import migrations
 from delta.errors import DomainError, ValidationFailed
-from delta.settings import load_settings
+from delta.settings import SITE_URL_VARIABLE, is_wildcard_host, load_settings, serve_site_url
 
 db_app = typer.Typer(help="The portal database.", no_args_is_help=True)
 user_app = typer.Typer(help="Portal users.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 demo_app = typer.Typer(help="The demo catalog and servers.", no_args_is_help=True)
 search_app = typer.Typer(help="The catalog search index.", no_args_is_help=True)
+
+
+Username = Annotated[str, typer.Argument(metavar="USERNAME", help="The user's login name.")]
+# What makes a portal database where there is none (named in "no database" errors).
+CREATE_WITH = "delta db upgrade"
 
 
 def _fail(message: str) -> typer.Exit:
@@ -37,11 +43,18 @@ def _explain(exc: DomainError) -> str:
     return str(exc) or exc.__class__.__name__
 
 
-def _portal():  # type: ignore[no-untyped-def]
+def _portal(*, create: bool = False):  # type: ignore[no-untyped-def]
+    """The portal on its database; only commands that set up (``create``) make a new one."""
     from open_portal.runtime import Portal
 
     settings = load_settings()
-    migrations.upgrade(settings.portal_database_url, package="open_portal")
+    if create:
+        settings.ensure_home()
+        migrations.upgrade(settings.portal_database_url, package="open_portal")
+    else:
+        migrations.upgrade_existing(
+            settings.portal_database_url, package="open_portal", create_with=CREATE_WITH
+        )
     return Portal.open(settings)
 
 
@@ -56,11 +69,21 @@ def db_upgrade() -> None:
 
 @user_app.command("create")
 def user_create(
-    name: str,
-    email: Annotated[str, typer.Option("--email")],
-    password: Annotated[str, typer.Option("--password")],
-    sysadmin: Annotated[bool, typer.Option("--sysadmin")] = False,
-    fullname: Annotated[str, typer.Option("--fullname")] = "",
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="Login name: 2-100 of a-z, 0-9, - and _.")
+    ],
+    email: Annotated[
+        str, typer.Option("--email", metavar="ADDRESS", help="The user's e-mail address.")
+    ],
+    password: Annotated[
+        str, typer.Option("--password", metavar="PASSWORD", help="The user's password.")
+    ],
+    sysadmin: Annotated[
+        bool, typer.Option("--sysadmin", help="Make the user a sysadmin (may do everything).")
+    ] = False,
+    fullname: Annotated[
+        str, typer.Option("--fullname", metavar="NAME", help="Display name, e.g. 张明.")
+    ] = "",
 ) -> None:
     """Create a user; prints the new user's id."""
     from open_portal.accounts import service as accounts
@@ -80,9 +103,19 @@ def user_create(
 
 @token_app.command("create")
 def token_create(
-    username: str,
-    name: Annotated[str, typer.Option("--name")],
-    expires_days: Annotated[int | None, typer.Option("--expires-days", min=1)] = None,
+    username: Username,
+    name: Annotated[
+        str,
+        typer.Option(
+            "--name", metavar="LABEL", help="A label that tells this token from the user's others."
+        ),
+    ],
+    expires_days: Annotated[
+        int | None,
+        typer.Option(
+            "--expires-days", min=1, metavar="DAYS", help="Expire after DAYS (default: never)."
+        ),
+    ] = None,
 ) -> None:
     """Create an API token; prints the token (shown only this once)."""
     from open_portal.accounts import service as accounts
@@ -102,7 +135,13 @@ def token_create(
 
 
 @token_app.command("revoke")
-def token_revoke(username: str, name: Annotated[str | None, typer.Option("--name")] = None) -> None:
+def token_revoke(
+    username: Username,
+    name: Annotated[
+        str | None,
+        typer.Option("--name", metavar="LABEL", help="Only the tokens with this label."),
+    ] = None,
+) -> None:
     """Revoke a user's tokens (all, or those with --name); prints how many."""
     from open_portal.accounts import service as accounts
 
@@ -116,7 +155,7 @@ def token_revoke(username: str, name: Annotated[str | None, typer.Option("--name
 
 
 @token_app.command("list")
-def token_list(username: str) -> None:
+def token_list(username: Username) -> None:
     """List a user's tokens as JSON lines (never the tokens themselves)."""
     from sqlalchemy import select
 
@@ -135,12 +174,19 @@ def token_list(username: str) -> None:
 
 @demo_app.command("load")
 def demo_load(
-    admin_password: Annotated[str | None, typer.Option("--admin-password")] = None,
+    admin_password: Annotated[
+        str | None,
+        typer.Option(
+            "--admin-password",
+            metavar="PASSWORD",
+            help="Password of the demo sysadmin `admin` (needed outside development).",
+        ),
+    ] = None,
 ) -> None:
     """Load the theme groups and the bundled sample catalog (idempotent); prints counts."""
     from open_portal import demo
 
-    portal = _portal()
+    portal = _portal(create=True)
     try:
         password = demo.admin_password(portal.settings, admin_password)
         report = demo.load(portal, password=password, progress=_progress_line("loading"))
@@ -153,8 +199,15 @@ def demo_load(
 
 @demo_app.command("serve")
 def demo_serve(
-    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
-    base_port: Annotated[int, typer.Option("--base-port")] = 8000,
+    host: Annotated[
+        str, typer.Option("--host", metavar="HOST", help="Address the portal and nodes listen on.")
+    ] = "127.0.0.1",
+    base_port: Annotated[
+        int,
+        typer.Option(
+            "--base-port", metavar="PORT", help="The portal on PORT, the nodes on PORT+1..PORT+4."
+        ),
+    ] = 8000,
 ) -> None:
     """Start the portal on the base port and the four region nodes on the next four ports."""
     from interregion.launcher import RegionNodes
@@ -167,7 +220,8 @@ def demo_serve(
             f" {base_port} and the nodes {base_port + 1}..{base_port + 4}:"
             " stop what holds it or choose another --base-port"
         )
-    portal = _portal()
+    site_url = _site_url(host, base_port)
+    portal = _portal(create=True)
     try:
         _, first_start = demo.ensure_admin(
             portal, password=demo.admin_password(portal.settings, None)
@@ -192,7 +246,7 @@ def demo_serve(
         except (RuntimeError, TimeoutError) as exc:
             raise _fail(f"region nodes: {exc}") from None
         nodes.keep_registry_fresh(settings)
-        url = f"http://{host}:{base_port}"
+        url = site_url.rstrip("/")
         typer.echo(f"Portal:          {url}/")
         typer.echo(f"CKAN Action API: {url}/api/3/action/package_search")
         typer.echo(f"Demo admin:      {demo.DEMO_ADMIN} (password {demo.DEMO_ADMIN_PASSWORD})")
@@ -220,15 +274,41 @@ def _busy_ports(host: str, ports: range) -> list[int]:
 
 
 def serve(
-    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port")] = 8000,
-    workers: Annotated[int, typer.Option("--workers", min=1)] = 1,
+    host: Annotated[
+        str,
+        typer.Option(
+            "--host", metavar="HOST", help="Address to listen on (0.0.0.0: every interface)."
+        ),
+    ] = "127.0.0.1",
+    port: Annotated[
+        int,
+        typer.Option(
+            "--port", metavar="PORT", help="Port to listen on; links follow unless DELTA_SITE_URL."
+        ),
+    ] = 8000,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, metavar="N", help="Worker processes to run.")
+    ] = 1,
 ) -> None:
     """Serve the portal (migrating the database first)."""
+    _site_url(host, port)
     settings = load_settings()
     settings.ensure_home()
     migrations.upgrade(settings.portal_database_url, package="open_portal")
     _run_portal(host, port, workers=workers)
+
+
+def _site_url(host: str, port: int) -> str:
+    """Where links point: DELTA_SITE_URL, or else the address we listen on."""
+    derived = not os.environ.get(SITE_URL_VARIABLE, "").strip()
+    url = serve_site_url(host, port)
+    if derived and is_wildcard_host(host):
+        typer.echo(
+            f"note: DELTA_SITE_URL is not set, so links point at {url}; set it to the"
+            " address users reach this server on",
+            err=True,
+        )
+    return url
 
 
 def _run_portal(host: str, port: int, *, workers: int = 1) -> None:

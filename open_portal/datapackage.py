@@ -24,7 +24,7 @@ from datasets import packages
 from datasets.dictization import package_dict
 from datasets.models import Package, ResourceValidation
 from open_portal.applications import disclosure
-from open_portal.downloads import caller, request_token
+from open_portal.downloads import Credentials, caller, request_token
 from open_portal.runtime import Portal
 from standards import licences
 from standards.open_classes import OpenClass
@@ -39,11 +39,11 @@ _UNCOUNTED = frozenset({"xlsx", "xls", "ods", "json"})
 async def datapackage(package_id: str, request: Request) -> Response:
     portal: Portal = request.app.state.portal
     body = await run_in_threadpool(_descriptor, portal, package_id, request_token(request))
-    headers = {"Cache-Control": "private, no-cache", "Vary": "Authorization"}
+    headers = {"Cache-Control": "private, no-cache", "Vary": "Authorization, Cookie"}
     return JSONResponse(body, headers=headers, media_type="application/json")
 
 
-def _descriptor(portal: Portal, ref: str, token: str | None) -> dict[str, Any]:
+def _descriptor(portal: Portal, ref: str, token: Credentials) -> dict[str, Any]:
     with portal.unit_of_work() as unit:
         actor = caller(unit.session, token)
         package = packages.get_readable_package(unit, actor=actor, ref=ref)

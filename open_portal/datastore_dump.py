@@ -30,7 +30,7 @@ from datasets.datastore import service, tables
 from datasets.datastore.tables import Field
 from datasets.datastore.types import to_json, to_text
 from delta.errors import ValidationFailed
-from open_portal.downloads import caller, request_token
+from open_portal.downloads import Credentials, caller, request_token
 from open_portal.runtime import Portal
 
 router = APIRouter()
@@ -64,7 +64,7 @@ async def dump(resource_id: str, request: Request) -> Response:
     headers = {
         "Content-Disposition": f'attachment; filename="{plan.resource_id}.{chosen}"',
         "Cache-Control": "private, no-cache",
-        "Vary": "Authorization",
+        "Vary": "Authorization, Cookie",
         "X-Content-Type-Options": "nosniff",
     }
     if chosen == "xlsx":
@@ -77,7 +77,7 @@ async def dump(resource_id: str, request: Request) -> Response:
     return StreamingResponse(body, media_type=FORMATS[chosen], headers=headers)
 
 
-def _plan(portal: Portal, resource_id: str, params: dict[str, Any], token: str | None) -> _Dump:
+def _plan(portal: Portal, resource_id: str, params: dict[str, Any], token: Credentials) -> _Dump:
     with portal.unit_of_work() as unit:
         actor = caller(unit.session, token)
         _, resource = resource_service.get_data_resource(unit, actor=actor, resource_id=resource_id)

@@ -35,10 +35,14 @@ from datasets import policy
 from datasets import resources as resource_service
 from datasets.models import Package, Resource, ResourceValidation
 from datasets.policy import Principal
+from datasets.unit import CatalogUnit
 from delta.errors import NotFound
+from open_portal.accounts import browser
 from open_portal.accounts import service as accounts
+from open_portal.accounts.models import User
 from open_portal.accounts.tokens import from_header
 from open_portal.runtime import Portal
+from open_portal.web.cookies import SESSION
 
 router = APIRouter()
 
@@ -51,14 +55,31 @@ _HARDENING = {
 }
 
 
-def request_token(request: Request) -> str | None:
-    return from_header(request.headers.get("authorization")) or from_header(
+@dataclass(frozen=True)
+class Credentials:
+    """Who a request says it is: an API token, or a browser's login session (the
+    token inside the portal's signed session cookie)."""
+
+    api_token: str | None = None
+    web_session: str | None = None
+
+
+def request_token(request: Request) -> Credentials:
+    token = from_header(request.headers.get("authorization")) or from_header(
         request.headers.get("x-ckan-api-key")
     )
+    if token:
+        return Credentials(api_token=token)
+    web = getattr(request.app.state, "web", None)
+    return Credentials(web_session=web.cookies.read(request, SESSION) if web else None)
 
 
-def caller(session: Any, token: str | None) -> Principal:
-    user = accounts.user_for_token(session, token) if token else None
+def caller(session: Any, credentials: Credentials) -> Principal:
+    user: User | None
+    if credentials.api_token:
+        user = accounts.user_for_token(session, credentials.api_token)
+    else:
+        user = browser.user_for_session(session, credentials.web_session)
     return accounts.principal_for(session, user)
 
 
@@ -82,7 +103,7 @@ async def validation_report(package_id: str, resource_id: str, request: Request)
     body = await run_in_threadpool(
         _validation, portal, package_id, resource_id, request_token(request)
     )
-    headers = {"Cache-Control": "private, no-cache", "Vary": "Authorization"}
+    headers = {"Cache-Control": "private, no-cache", "Vary": "Authorization, Cookie"}
     return JSONResponse(body, headers=headers)
 
 
@@ -124,7 +145,7 @@ def _stream(file: IO[bytes], start: int, length: int) -> Iterator[bytes]:
 
 
 def _plan(
-    portal: Portal, package_ref: str, resource_id: str, token: str | None, request: Request
+    portal: Portal, package_ref: str, resource_id: str, token: Credentials, request: Request
 ) -> _Plan:
     with portal.unit_of_work() as unit:
         actor = caller(unit.session, token)
@@ -138,7 +159,9 @@ def _plan(
                 raise NotFound("This resource has no file or link to download")
             if request.method == "GET":
                 resource_service.record_download(unit.session, resource)
-            return _Plan(302, {"Cache-Control": privacy, "Vary": "Authorization"}, redirect=target)
+            return _Plan(
+                302, {"Cache-Control": privacy, "Vary": "Authorization, Cookie"}, redirect=target
+            )
         try:
             file = portal.storage.open(resource.storage_key)
         except FileNotFoundError:
@@ -172,7 +195,7 @@ def _file_plan(file: IO[bytes], resource: Resource, headers: Headers, privacy: s
         "ETag": etag,
         "Last-Modified": format_datetime(modified, usegmt=True),
         "Cache-Control": privacy,
-        "Vary": "Authorization",
+        "Vary": "Authorization, Cookie",
         "Accept-Ranges": "bytes",
     }
     precondition = _preconditions(headers, etag, modified)
@@ -306,24 +329,31 @@ def _ascii(text: str) -> str:
 
 
 def _validation(
-    portal: Portal, package_ref: str, resource_id: str, token: str | None
+    portal: Portal, package_ref: str, resource_id: str, token: Credentials
 ) -> dict[str, Any]:
     with portal.unit_of_work() as unit:
         actor = caller(unit.session, token)
-        _, resource = resource_service.get_data_resource(
-            unit, actor=actor, resource_id=resource_id, package_ref=package_ref
-        )
-        if not resource.validation_status:
-            raise NotFound("This resource has not been validated (it is not a table upload)")
-        stored = unit.session.get(ResourceValidation, resource.id)
-        if stored is not None and stored.storage_key != resource.storage_key:
-            stored = None  # the report of an earlier file; the current one is pending
-        return {
-            "resource_id": resource.id,
-            "status": resource.validation_status,
-            "file_sha256": resource.hash,
-            "finished": stored.finished.isoformat() if stored and stored.finished else None,
-            "source_encoding": stored.source_encoding if stored else None,
-            "schema": stored.table_schema if stored else None,
-            "report": stored.report if stored else None,
-        }
+        return report_of(unit, actor, package_ref, resource_id)
+
+
+def report_of(
+    unit: CatalogUnit, actor: Principal, package_ref: str, resource_id: str
+) -> dict[str, Any]:
+    """The newest validation report of a resource's file (same access rule as the file)."""
+    _, resource = resource_service.get_data_resource(
+        unit, actor=actor, resource_id=resource_id, package_ref=package_ref
+    )
+    if not resource.validation_status:
+        raise NotFound("This resource has not been validated (it is not a table upload)")
+    stored = unit.session.get(ResourceValidation, resource.id)
+    if stored is not None and stored.storage_key != resource.storage_key:
+        stored = None  # the report of an earlier file; the current one is pending
+    return {
+        "resource_id": resource.id,
+        "status": resource.validation_status,
+        "file_sha256": resource.hash,
+        "finished": stored.finished.isoformat() if stored and stored.finished else None,
+        "source_encoding": stored.source_encoding if stored else None,
+        "schema": stored.table_schema if stored else None,
+        "report": stored.report if stored else None,
+    }

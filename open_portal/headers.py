@@ -1,12 +1,11 @@
 """Security headers on every portal response (finding 7).
 
 * ``Content-Security-Policy``: everything from our own origin only (front-end
-  assets are served from it, see delta.assets), no inline script, no plugins,
-  no framing, forms post back to us. A response that sets its own policy keeps
-  it (downloads are sandboxed more tightly still).
-* The pages whose HTML we generate from fixed templates with inline
-  ``<script>``/``<style>`` blocks (the API docs pages, the front page) get the
-  SHA-256 of exactly those blocks added to the policy: nothing else inline runs.
+  assets are served from it, see delta.assets), no inline script or style, no
+  plugins, no framing, forms post back to us. The portal's pages need nothing
+  else (open_portal/web: no inline script or style). A response that sets its
+  own policy keeps it: downloads are sandboxed more tightly still, the API docs
+  pages (delta.api_docs) allow the inline styles Swagger UI and ReDoc set.
 * ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY`` (browsers
   without ``frame-ancestors``), ``Referrer-Policy: strict-origin-when-cross-origin``.
 
@@ -15,140 +14,54 @@ It wraps the whole application, error pages included.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
 
-Scope = dict[str, Any]
-Message = dict[str, Any]
 ASGIApp = Callable[..., Any]
 
-POLICY: dict[str, list[str]] = {
-    "default-src": ["'self'"],
-    "script-src": ["'self'"],
-    "style-src": ["'self'"],
-    "img-src": ["'self'", "data:"],
-    "font-src": ["'self'"],
-    "connect-src": ["'self'"],
-    "worker-src": ["'self'", "blob:"],  # ReDoc renders in a worker it makes from a blob
-    "object-src": ["'none'"],
-    "base-uri": ["'self'"],
-    "form-action": ["'self'"],
-    "frame-ancestors": ["'none'"],
-}
+POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
 HEADERS = {
+    "content-security-policy": POLICY,
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
     "referrer-policy": "strict-origin-when-cross-origin",
 }
-API_DOCS_PAGES = ("/api/docs", "/api/redoc", "/docs", "/redoc")
-_INLINE = re.compile(rb"<(script|style)\b([^>]*)>(.*?)</\1\s*>", re.DOTALL | re.IGNORECASE)
-MAX_HASHED_PAGE = 1024 * 1024
-
-
-def policy_header(extra: Mapping[str, Iterable[str]] | None = None) -> str:
-    directives = {name: list(sources) for name, sources in POLICY.items()}
-    for name, sources in (extra or {}).items():
-        directives[name] = directives[name] + [s for s in sources if s not in directives[name]]
-    return "; ".join(f"{name} {' '.join(sources)}" for name, sources in directives.items())
-
-
-def inline_hashes(html: bytes) -> dict[str, list[str]]:
-    """CSP sources allowing exactly the inline script and style blocks of ``html``."""
-    found: dict[str, list[str]] = {"script-src": [], "style-src": []}
-    for kind, attributes, body in _INLINE.findall(html):
-        if b"src=" in attributes.lower():
-            continue  # an external script: allowed by origin, not by hash
-        digest = base64.b64encode(hashlib.sha256(body).digest()).decode()
-        found[f"{kind.decode().lower()}-src"].append(f"'sha256-{digest}'")
-    return found
+_ENCODED = [(name.encode(), value.encode()) for name, value in HEADERS.items()]
 
 
 class SecurityHeaders:
-    """Pure ASGI middleware (streams pass through untouched, except hashed pages)."""
+    """Pure ASGI middleware: adds what a response does not set itself; streams pass."""
 
-    def __init__(
-        self, app: ASGIApp, *, hashed_pages: Iterable[str] = (), styled_pages: Iterable[str] = ()
-    ) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.hashed_pages = frozenset(hashed_pages)
-        # The API docs (Swagger UI, ReDoc) style their elements from script; no user
-        # content is on those pages, so inline styles are allowed there and only there.
-        self.styled_pages = frozenset(styled_pages)
-        self.default_policy = policy_header()
 
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if scope.get("path") in self.hashed_pages:
-            await self._hashed(scope, receive, send)
-            return
 
-        async def send_with_headers(message: Message) -> None:
+        async def send_with_headers(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
-                message = self._with_headers(message, self.default_policy)
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers += [(name, value) for name, value in _ENCODED if name not in present]
+                message = {**message, "headers": headers}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
-    def _with_headers(self, message: Message, policy: str) -> Message:
-        headers = list(message.get("headers", []))
-        present = {name.lower() for name, _ in headers}
-        if b"content-security-policy" not in present:
-            headers.append((b"content-security-policy", policy.encode()))
-        for name, value in HEADERS.items():
-            if name.encode() not in present:
-                headers.append((name.encode(), value.encode()))
-        return {**message, "headers": headers}
-
-    async def _hashed(self, scope: Scope, receive: Any, send: Any) -> None:
-        """Buffer the page (small, generated by us), then allow its inline blocks."""
-        start: Message | None = None
-        body = bytearray()
-
-        async def collect(message: Message) -> None:
-            nonlocal start
-            if message["type"] == "http.response.start":
-                start = message
-                return
-            if message["type"] == "http.response.body":
-                body.extend(message.get("body", b""))
-                if len(body) > MAX_HASHED_PAGE:
-                    raise ValueError("page too large to hash")
-                if message.get("more_body"):
-                    return
-                assert start is not None
-                headers = dict(start.get("headers", []))
-                html = headers.get(b"content-type", b"").startswith(b"text/html")
-                extra = inline_hashes(bytes(body)) if html else {}
-                if scope.get("path") in self.styled_pages:
-                    extra["style-src"] = ["'unsafe-inline'"]  # hashes would disable it
-                policy = policy_header(extra)
-                await send(self._with_headers(start, policy))
-                await send({"type": "http.response.body", "body": bytes(body)})
-                return
-            await send(message)
-
-        await self.app(scope, receive, collect)
-
 
 def install(app: FastAPI) -> None:
     """Wrap all of ``app`` -- its error handling too, so 500 pages carry the headers."""
-    # The API docs pages wherever they are mounted (FastAPI's settings, the usual paths).
-    docs = {app.docs_url, app.redoc_url, *API_DOCS_PAGES}
-    pages = {"/", app.swagger_ui_oauth2_redirect_url, *docs}
     build = app.build_middleware_stack
 
     def build_with_headers() -> ASGIApp:
-        return SecurityHeaders(
-            build(),
-            hashed_pages={p for p in pages if p},
-            styled_pages={p for p in docs if p},
-        )
+        return SecurityHeaders(build())
 
     app.build_middleware_stack = build_with_headers  # type: ignore[method-assign]

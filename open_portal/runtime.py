@@ -6,10 +6,14 @@ import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from datasets.datastore import sql_postgres
+from datasets.datastore.sql_exec import SqlExecutor, SqlLimits
+from datasets.datastore.sql_sqlite import SqliteRunner
 from datasets.indexing import CatalogIndexer
 from datasets.models import Resource
 from datasets.storage import LocalStorage
@@ -17,7 +21,7 @@ from datasets.unit import CatalogUnit
 from datasets.validation.pipeline import IngestSettings, Pipeline
 from datasets.validation.worker import IngestWorker
 from datasets.validation.xlsx_guard import XlsxLimits
-from delta.db import make_engine, make_session_factory
+from delta.db import is_sqlite, make_engine, make_session_factory
 from delta.settings import Settings
 from open_portal.cache import CatalogCache, RevisionReads, track_catalog_changes
 from search import open_backend
@@ -37,6 +41,8 @@ class Portal:
     cache: CatalogCache
     # Validates uploads and loads the DataStore; started by the app's lifespan.
     ingest: IngestWorker
+    # Runs datastore_search_sql on its own restricted connection; None when it is off.
+    datastore_sql: SqlExecutor | None = None
 
     @classmethod
     def open(cls, settings: Settings) -> Portal:
@@ -46,7 +52,8 @@ class Portal:
         track_catalog_changes(sessions)
         search = open_backend(settings.search_url, index_path=home / "search" / "catalog.db")
         storage = LocalStorage(home / "storage")
-        indexer = CatalogIndexer(search, site_url=settings.site_url)
+        indexer = CatalogIndexer(search)
+        datastore_sql = open_datastore_sql(settings, engine)
         pipeline = Pipeline(
             engine=engine,
             sessions=sessions,
@@ -54,6 +61,7 @@ class Portal:
             settings=IngestSettings(
                 max_errors=settings.validation_max_errors,
                 auto_load=settings.datastore_auto_load,
+                sql_reader=datastore_sql.grant_role if datastore_sql else None,
             ),
             on_changed=lambda package_ids: indexer.sync(sessions, package_ids),
         )
@@ -66,6 +74,7 @@ class Portal:
             indexer=indexer,
             cache=CatalogCache(),
             ingest=IngestWorker(pipeline, sessions, poll_seconds=settings.ingest_poll_seconds),
+            datastore_sql=datastore_sql,
         )
 
     @contextmanager
@@ -111,7 +120,42 @@ class Portal:
             )
             return {key for key in found if key}
 
+    @property
+    def sql_reader(self) -> str | None:
+        """The role new DataStore tables are granted to (PostgreSQL with SQL search on)."""
+        return self.datastore_sql.grant_role if self.datastore_sql else None
+
     def close(self) -> None:
         self.ingest.stop()
         self.search.close()
         self.engine.dispose()
+
+
+def open_datastore_sql(settings: Settings, engine: Engine) -> SqlExecutor | None:
+    """The executor for datastore_search_sql, its PostgreSQL role provisioned; None when off."""
+    if not settings.datastore_search_sql_enabled:
+        return None
+    limits = SqlLimits(
+        timeout_ms=settings.datastore_sql_timeout_ms,
+        max_rows=settings.datastore_max_limit,
+        max_result_bytes=settings.datastore_sql_max_result_bytes,
+        max_value_bytes=settings.datastore_sql_max_value_bytes,
+        work_mem_kb=settings.datastore_sql_work_mem_kb,
+    )
+    if is_sqlite(engine):
+        return SqlExecutor(runner=SqliteRunner(Path(engine.url.database or "")), limits=limits)
+    url, role = sql_postgres.reader_url(
+        settings.portal_database_url,
+        role=settings.datastore_sql_role,
+        configured=settings.datastore_sql_database_url,
+    )
+    sql_postgres.check_role_name(role, portal_url=settings.portal_database_url)
+    ready = sql_postgres.provision(
+        engine,
+        role=role,
+        limits=limits,
+        temp_file_limit_kb=settings.datastore_sql_temp_file_limit_kb,
+    )
+    return SqlExecutor(
+        runner=sql_postgres.PostgresRunner(url), limits=limits, grant_role=role if ready else None
+    )

@@ -16,7 +16,7 @@ from search.datemath import canonical_timestamp
 from search.errors import SearchBackendError
 from search.fields import TEXT_STREAMS
 from search.protocol import PUBLIC_LABEL, IndexDoc, PackageDict
-from standards import regions as gbt2260
+from standards import regions
 
 # Keys CKAN extensions often keep in `extras` while our schema has them first-class.
 FIRST_CLASS_EXTRAS = (
@@ -134,16 +134,23 @@ def _keywords(package: PackageDict, private: bool) -> list[tuple[str, str, str]]
         (key, _first_class(package, key)) for key in ("open_class", "theme", "update_frequency")
     ]
     # A dataset of Xuhui (310104) counts under Shanghai (310000) too; see search.fields.
-    region = _first_class(package, "region_code")
-    if region:
-        values += [("region_code", code) for code in gbt2260.enclosing(region)]
-        if gbt2260.is_well_formed(region):
-            values.append(("province", gbt2260.province_of(region)))
+    values += _region_levels(_first_class(package, "region_code"))
     seen: dict[tuple[str, str], tuple[str, str, str]] = {}
     for field_name, value in values:
         if value:
             seen.setdefault((field_name, value), (field_name, value, keyword_norm(value)))
     return list(seen.values())
+
+
+def _region_levels(code: str) -> list[tuple[str, str]]:
+    """The area and every region containing it (region_code), its province and its city
+    (GB/T 2260), so filters and facets count an area under all of them."""
+    if not code:
+        return []
+    levels = [("region_code", enclosing) for enclosing in regions.enclosing(code)]
+    if regions.is_well_formed(code):
+        levels += [("province", regions.province_of(code)), ("city", regions.city_of(code))]
+    return levels
 
 
 def _first_class(package: PackageDict, key: str) -> str:

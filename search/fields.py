@@ -75,9 +75,10 @@ KEYWORD_FIELDS: tuple[str, ...] = (
     "open_class",
     "theme",
     "update_frequency",
-    # The province a dataset's region lies in (region_code itself also matches and
-    # counts every region containing the dataset's: a province holds its cities).
+    # Derived from region_code: the province and the city the area lies in (region_code
+    # itself also matches and counts every region containing the dataset's).
     "province",
+    "city",
 )
 
 DATE_FIELDS: tuple[str, ...] = ("metadata_modified", "metadata_created")
@@ -91,7 +92,9 @@ FACET_FIELDS: tuple[str, ...] = (
     "region_code",
     "open_class",
     "theme",
+    "update_frequency",
     "province",
+    "city",
 )
 
 DEFAULT_FIELD = "text"

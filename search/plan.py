@@ -361,7 +361,7 @@ class _Compiler:
 
     def _term(self, term: Term, *, score: bool) -> Filter:
         kind = kind_of(term.field)
-        if term.field in ("region_code", "province"):
+        if term.field in ("region_code", "province", "city"):
             return _region_filter(term.field, keyword_norm(term.value))
         if kind == "keyword":
             return FKeyword(term.field, (keyword_norm(term.value),))
@@ -422,12 +422,17 @@ class _Compiler:
 
 def _region_filter(field: str, code: str) -> Filter:
     """``region_code:C`` finds datasets of C and of every region inside it (a province
-    holds its cities and districts); ``province:C`` the same, for province codes only.
-    Decided on the stored region_code, so it holds for datasets indexed before the
-    enclosing regions were (their facets need ``delta search reindex``)."""
+    holds its cities and districts); ``province:C`` and ``city:C`` the same, for codes
+    of that level only (a municipality is its own city). Decided on the stored
+    region_code, so it holds for datasets indexed before the enclosing regions were
+    (their facets need ``delta search reindex``)."""
     if not gbt2260.is_well_formed(code):
         return FKeyword(field, (code,)) if field == "region_code" else FMatchNone()
-    if field == "province" and gbt2260.level_of(code) != "province":
+    level = gbt2260.level_of(code)
+    municipality = code in gbt2260.MUNICIPALITIES
+    if (field == "province" and level != "province") or (
+        field == "city" and level != "city" and not municipality
+    ):
         return FMatchNone()
     return FRegion((code,))
 

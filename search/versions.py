@@ -11,7 +11,8 @@ import hashlib
 from importlib import resources
 
 # Bump when the analyser's code changes the tokens it produces.
-ANALYZER_REVISION = "2"  # 2: region_code keywords of enclosing regions, province
+# 2: region_code keywords of the enclosing regions; province and city keywords.
+ANALYZER_REVISION = "2"
 
 
 def _fingerprint() -> str:

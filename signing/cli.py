@@ -17,11 +17,16 @@ from typing import Annotated, Any
 
 import typer
 
-from signing.errors import SigningError
+from signing.errors import ConfigurationError, SigningError
 
 HomeOption = Annotated[
     Path,
-    typer.Option("--home", envvar="DELTA_HOME", help="State directory (keys/, federation/)."),
+    typer.Option(
+        "--home", envvar="DELTA_HOME", metavar="DIR", help="State directory (keys/, federation/)."
+    ),
+]
+RegionOption = Annotated[
+    str, typer.Option("--region", metavar="CODE", help="Region code, e.g. 310000.")
 ]
 DEFAULT_HOME = Path("var")
 STDIN = "-"
@@ -49,7 +54,11 @@ def _reporting() -> Iterator[None]:
     except SigningError as error:
         typer.echo(f"error: {error.reason}: {error}", err=True)
         raise typer.Exit(1) from None
-    except (OSError, ValueError, KeyError) as error:
+    except OSError as error:
+        where = f"{error.filename}: " if error.filename else ""
+        typer.echo(f"error: {where}{error.strerror or error}", err=True)
+        raise typer.Exit(1) from None
+    except (ValueError, KeyError) as error:
         typer.echo(f"error: {type(error).__name__}: {error}", err=True)
         raise typer.Exit(1) from None
 
@@ -70,7 +79,9 @@ def _now() -> Any:
 @keys_app.command("init")
 def keys_init(
     home: HomeOption = DEFAULT_HOME,
-    kind: Annotated[str, typer.Option(help="Region key type: rsa, ec-p256.")] = "rsa",
+    kind: Annotated[
+        str, typer.Option(metavar="rsa|ec-p256", help="Type of the region keys.")
+    ] = "rsa",
 ) -> None:
     """Create the authority and the four region keys (keeps whatever already exists)."""
     from signing.keystore import KeyDirectory
@@ -84,10 +95,13 @@ def keys_init(
 
 @keys_app.command("rotate")
 def keys_rotate(
-    region: Annotated[str, typer.Option("--region", help="Region code, e.g. 310000.")],
+    region: RegionOption,
     home: HomeOption = DEFAULT_HOME,
     step: Annotated[
-        str | None, typer.Option(help="Assert the step: announce, switch or retire.")
+        str | None,
+        typer.Option(
+            metavar="announce|switch|retire", help="Fail unless this is the step that is due."
+        ),
     ] = None,
 ) -> None:
     """Advance one rotation step (announce -> switch -> retire); then sign the registry."""
@@ -99,7 +113,7 @@ def keys_rotate(
 
 @keys_app.command("jwks")
 def keys_jwks(
-    region: Annotated[str, typer.Option("--region", help="Region code.")],
+    region: RegionOption,
     home: HomeOption = DEFAULT_HOME,
 ) -> None:
     """Print a region's public keys (every status) as a JWKS."""
@@ -108,10 +122,10 @@ def keys_jwks(
 
     with _reporting():
         directory = KeyDirectory(home)
-        keys = [
-            directory.region_key(region, entry.kid).trusted(issuer=region)
-            for entry in directory.entries(region)
-        ]
+        entries = directory.entries(region)
+        if not entries:
+            raise ConfigurationError(f"no keys for {region}: run 'delta keys init'")
+        keys = [directory.region_key(region, e.kid).trusted(issuer=region) for e in entries]
         _print_json(jwks_document(keys))
 
 
@@ -121,7 +135,9 @@ def keys_jwks(
 @registry_app.command("sign")
 def registry_sign(
     home: HomeOption = DEFAULT_HOME,
-    valid_for_hours: Annotated[int, typer.Option(help="Hours until next_update.")] = 24,
+    valid_for_hours: Annotated[
+        int, typer.Option(metavar="HOURS", help="Hours until the registry's next_update.")
+    ] = 24,
 ) -> None:
     """Build the registry from the key directory, sign it (serial + 1), print the JWS."""
     from signing.federation import sign_registry, verify_registry
@@ -155,11 +171,16 @@ def registry_sign(
 @registry_app.command("show")
 def registry_show(
     home: HomeOption = DEFAULT_HOME,
-    file: Annotated[Path | None, typer.Option(help="Registry JWS (default: the latest).")] = None,
-    authority_cert: Annotated[
-        Path | None, typer.Option(help="Pinned authority certificate (default: the demo one).")
+    file: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="Registry JWS (default: the latest).")
     ] = None,
-    max_age_hours: Annotated[int, typer.Option(help="Refuse older registries.")] = 24 * 30,
+    authority_cert: Annotated[
+        Path | None,
+        typer.Option(metavar="FILE", help="Pinned authority certificate (default: the demo one)."),
+    ] = None,
+    max_age_hours: Annotated[
+        int, typer.Option(metavar="HOURS", help="Refuse registries older than this.")
+    ] = 24 * 30,
 ) -> None:
     """Verify the registry against the pinned authority key and print it as JSON."""
     from signing.certificates import load_certificate_pem
@@ -171,7 +192,7 @@ def registry_show(
     with _reporting():
         directory = KeyDirectory(home)
         certificate = load_certificate_pem(
-            (authority_cert or directory.authority_cert_path).read_bytes()
+            authority_cert.read_bytes() if authority_cert else directory.authority_certificate_pem()
         )
         pinned = trusted_key(
             certificate.public_key(),  # type: ignore[arg-type]
@@ -181,7 +202,7 @@ def registry_show(
             certificate=certificate,
         )
         registry = verify_registry(
-            (file or directory.registry_path).read_text("ascii").strip(),
+            file.read_text("ascii").strip() if file else directory.signed_registry(),
             authority_keys=TrustStore([pinned]),
             authority=AUTHORITY_ID,
             federation=FEDERATION_ID,
@@ -195,12 +216,17 @@ def registry_show(
 
 @sig_app.command("sign-xml")
 def sign_xml_command(
-    file: Annotated[Path, typer.Argument(help="XML document to sign.")],
-    key: Annotated[Path, typer.Option("--key", help="Private key PEM.")],
-    cert: Annotated[Path, typer.Option("--cert", help="Certificate PEM (goes into KeyInfo).")],
-    element_id: Annotated[str, typer.Option("--id", help="ID of the element to sign.")],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="XML document to sign.")],
+    key: Annotated[Path, typer.Option("--key", metavar="FILE", help="Private key PEM.")],
+    cert: Annotated[
+        Path, typer.Option("--cert", metavar="FILE", help="Certificate PEM (goes into KeyInfo).")
+    ],
+    element_id: Annotated[
+        str, typer.Option("--id", metavar="ID", help="ID of the element to sign.")
+    ],
     after: Annotated[
-        str | None, typer.Option(help="Clark tag of the child the signature follows.")
+        str | None,
+        typer.Option(metavar="TAG", help="Clark tag of the child the signature follows."),
     ] = None,
 ) -> None:
     """Sign one element (enveloped, exc-c14n) and print the signed document."""
@@ -224,11 +250,16 @@ def sign_xml_command(
 
 @sig_app.command("verify-xml")
 def verify_xml_command(
-    file: Annotated[Path, typer.Argument(help="Signed XML document.")],
-    trust: Annotated[list[Path], typer.Option("--trust", help="Trusted certificate PEM.")],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="Signed XML document.")],
+    trust: Annotated[
+        list[Path],
+        typer.Option("--trust", metavar="FILE", help="Trusted certificate PEM (repeatable)."),
+    ],
     tag: Annotated[
         str | None,
-        typer.Option(help="Clark tag of the element to consume (default: the root's)."),
+        typer.Option(
+            metavar="TAG", help="Clark tag of the element to consume (default: the root's)."
+        ),
     ] = None,
 ) -> None:
     """Verify with the hardened verifier; print the ID of the signed element."""
@@ -254,13 +285,19 @@ def verify_xml_command(
 
 @jwt_app.command("verify")
 def jwt_verify(
-    token: Annotated[str, typer.Argument(help="Compact JWT, or - to read it from stdin.")],
+    token: Annotated[
+        str, typer.Argument(metavar="TOKEN", help="Compact JWT, or - to read it from stdin.")
+    ],
     *,
-    jwks: Annotated[Path, typer.Option("--jwks", help="JWKS file of the issuer's keys.")],
-    iss: Annotated[str, typer.Option("--iss", help="Expected issuer.")],
-    aud: Annotated[str, typer.Option("--aud", help="Expected audience (us).")],
-    typ: Annotated[str, typer.Option("--typ", help="Expected typ header.")],
-    leeway_seconds: Annotated[int, typer.Option(help="Clock skew allowance.")] = 30,
+    jwks: Annotated[
+        Path, typer.Option("--jwks", metavar="FILE", help="JWKS file of the issuer's keys.")
+    ],
+    iss: Annotated[str, typer.Option("--iss", metavar="ISSUER", help="Expected issuer.")],
+    aud: Annotated[str, typer.Option("--aud", metavar="AUDIENCE", help="Expected audience (us).")],
+    typ: Annotated[str, typer.Option("--typ", metavar="TYPE", help="Expected typ header.")],
+    leeway_seconds: Annotated[
+        int, typer.Option(metavar="SECONDS", help="Clock skew allowance.")
+    ] = 30,
 ) -> None:
     """Verify a JWT against a JWKS and print its claims as JSON."""
     from signing.jwt import verify_jwt
@@ -286,12 +323,17 @@ def jwt_verify(
 @jwt_app.command("issue")
 def jwt_issue(
     *,
-    key: Annotated[Path, typer.Option("--key", help="Private key PEM.")],
-    iss: Annotated[str, typer.Option("--iss", help="Issuer (us).")],
-    aud: Annotated[str, typer.Option("--aud", help="Audience.")],
-    typ: Annotated[str, typer.Option("--typ", help="typ header, e.g. identity-assertion+jwt.")],
-    claims: Annotated[str, typer.Option(help="Extra claims as a JSON object.")] = "{}",
-    lifetime_seconds: Annotated[int, typer.Option(help="Token lifetime.")] = 300,
+    key: Annotated[Path, typer.Option("--key", metavar="FILE", help="Private key PEM.")],
+    iss: Annotated[str, typer.Option("--iss", metavar="ISSUER", help="Issuer (us).")],
+    aud: Annotated[str, typer.Option("--aud", metavar="AUDIENCE", help="Audience.")],
+    typ: Annotated[
+        str,
+        typer.Option("--typ", metavar="TYPE", help="typ header, e.g. identity-assertion+jwt."),
+    ],
+    claims: Annotated[
+        str, typer.Option(metavar="JSON", help="Extra claims as a JSON object.")
+    ] = "{}",
+    lifetime_seconds: Annotated[int, typer.Option(metavar="SECONDS", help="Token lifetime.")] = 300,
 ) -> None:
     """Sign a JWT (kid = RFC 7638 thumbprint) and print it."""
     from signing.jwt import issue_jwt

@@ -148,13 +148,29 @@ class KeyDirectory:
     def authority_key(self) -> SigningKey:
         if not self.authority_key_path.exists():
             raise ConfigurationError("no federation authority key: run 'delta keys init'")
-        certificate = load_certificate_pem(self.authority_cert_path.read_bytes())
+        certificate = load_certificate_pem(self.authority_certificate_pem())
         return signing_key(
             load_private_key_pem(self.authority_key_path.read_bytes()),
             purposes={Purpose.REGISTRY},
             validity=Validity.unbounded(),
             certificate=certificate,
         )
+
+    def authority_certificate_pem(self) -> bytes:
+        if not self.authority_cert_path.exists():
+            raise ConfigurationError(
+                f"no federation authority certificate under {self.authority_dir}: "
+                "run 'delta keys init'"
+            )
+        return self.authority_cert_path.read_bytes()
+
+    def signed_registry(self) -> str:
+        """The latest signed registry (compact JWS) as written by ``registry sign``."""
+        if not self.registry_path.exists():
+            raise ConfigurationError(
+                f"no signed registry at {self.registry_path}: run 'delta federation registry sign'"
+            )
+        return self.registry_path.read_text("ascii").strip()
 
     def authority_trusted_key(self) -> TrustedKey:
         return self.authority_key().trusted(issuer=AUTHORITY_ID)

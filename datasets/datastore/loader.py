@@ -83,6 +83,7 @@ def load_file(
     source: TableFile,
     source_key: str,
     progress: Callable[[int], None] | None = None,
+    sql_reader: str | None = None,
 ) -> LoadResult:
     started = time.monotonic()
     fields = fields_for(source.schema)
@@ -91,7 +92,9 @@ def load_file(
     primary_key = _primary_key(source.schema, fields)
     name = tables.new_table_name()
     with engine.begin() as connection:
-        table = tables.create_physical(connection, name, fields, primary_key=primary_key)
+        table = tables.create_physical(
+            connection, name, fields, primary_key=primary_key, sql_reader=sql_reader
+        )
     try:
         rows = _rows(source, fields, text_ok=engine.dialect.name == "postgresql")
         if engine.dialect.name == "postgresql":

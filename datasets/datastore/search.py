@@ -23,6 +23,8 @@ from datasets.datastore.types import BadValue, to_json, to_python
 from delta.errors import ValidationFailed
 
 MAX_OFFSET = 10_000_000
+MAX_SORT_KEYS = 20
+MAX_FILTER_VALUES = 10_000
 
 
 @dataclass(frozen=True)
@@ -51,18 +53,24 @@ def all_fields(fields: list[Field]) -> list[Field]:
 
 
 def parse(
-    data: dict[str, Any], fields: list[Field], *, default_limit: int, max_limit: int
+    data: dict[str, Any],
+    fields: list[Field],
+    *,
+    default_limit: int,
+    max_limit: int,
+    max_sort_keys: int = MAX_SORT_KEYS,
+    max_filter_values: int = MAX_FILTER_VALUES,
 ) -> SearchSpec:
     by_id = {f.id: f for f in all_fields(fields)}
     chosen = _field_list(data.get("fields"), by_id)
-    sort = _sort(data.get("sort"), by_id)
+    sort = _sort(data.get("sort"), by_id, max_sort_keys)
     distinct = _bool(data.get("distinct"), "distinct", False)
     if distinct and any(name not in chosen for name, _ in sort):
         raise ValidationFailed.on("sort", "With distinct, sort only by fields you select")
     cursor = data.get("cursor")
     return SearchSpec(
         fields=chosen,
-        filters=_filters(data.get("filters"), by_id),
+        filters=_filters(data.get("filters"), by_id, max_filter_values),
         q=_q(data.get("q"), by_id),
         sort=sort,
         distinct=distinct,
@@ -191,13 +199,16 @@ def _field_list(raw: Any, by_id: dict[str, Field]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _sort(raw: Any, by_id: dict[str, Field]) -> list[tuple[str, bool]]:
+def _sort(raw: Any, by_id: dict[str, Field], max_keys: int) -> list[tuple[str, bool]]:
     raw = _json_param(raw, "sort")
     if raw in (None, "", []):
         return []
     parts = raw.split(",") if isinstance(raw, str) else raw
     if not isinstance(parts, list) or not all(isinstance(p, str) for p in parts):
         raise ValidationFailed.on("sort", "Must be a string like 'field desc, other asc'")
+    # Every key adds a level to the keyset condition of the next page: keep it short.
+    if len(parts) > max_keys:
+        raise ValidationFailed.on("sort", f"Sort by at most {max_keys} fields")
     out: list[tuple[str, bool]] = []
     for part in parts:
         text = part.strip()
@@ -217,12 +228,15 @@ def _sort(raw: Any, by_id: dict[str, Field]) -> list[tuple[str, bool]]:
     return out
 
 
-def _filters(raw: Any, by_id: dict[str, Field]) -> dict[str, list[Any]]:
+def _filters(raw: Any, by_id: dict[str, Field], max_values: int) -> dict[str, list[Any]]:
     raw = _json_param(raw, "filters")
     if raw in (None, "", {}):
         return {}
     if not isinstance(raw, dict):
         raise ValidationFailed.on("filters", "Must be an object of field: value")
+    count = sum(len(v) if isinstance(v, list) else 1 for v in raw.values())
+    if count > max_values:
+        raise ValidationFailed.on("filters", f"Filter by at most {max_values} values in all")
     problems: list[str] = []
     out: dict[str, list[Any]] = {}
     for name, value in raw.items():

@@ -36,6 +36,7 @@ def create(
     records: Any,
     primary_key: Any,
     indexes: Any,
+    sql_reader: str | None = None,
 ) -> dict[str, Any]:
     rows = record_rows.parse_records(records)
     entry = tables.entry(session, resource.id)
@@ -52,7 +53,14 @@ def create(
         for index in index_lists:
             _check_keys(index, wanted, "indexes")
         name = tables.new_table_name()
-        tables.create_physical(connection, name, wanted, primary_key=keys, indexes=index_lists)
+        tables.create_physical(
+            connection,
+            name,
+            wanted,
+            primary_key=keys,
+            indexes=index_lists,
+            sql_reader=sql_reader,
+        )
         entry = tables.register(
             session,
             resource_id=resource.id,

@@ -135,15 +135,24 @@ def create_physical(
     *,
     primary_key: Sequence[str] = (),
     indexes: Sequence[Sequence[str]] = (),
+    sql_reader: str | None = None,
 ) -> sa.Table:
+    """The new table; on PostgreSQL readable by ``sql_reader``, the role user SQL runs as."""
     table = physical(name, fields)
     table.create(connection)
+    if sql_reader and connection.dialect.name == "postgresql":
+        grant_select(connection, name, sql_reader)
     if primary_key:
         columns = [table.c[key] for key in primary_key]
         sa.Index(f"{name}_pk", *columns, unique=True).create(connection)
     for number, index in enumerate(indexes):
         sa.Index(f"{name}_ix{number}", *(table.c[key] for key in index)).create(connection)
     return table
+
+
+def grant_select(connection: sa.Connection, name: str, role: str) -> None:
+    quote = connection.dialect.identifier_preparer.quote
+    connection.execute(sa.text(f"GRANT SELECT ON TABLE {quote(name)} TO {quote(role)}"))
 
 
 def add_columns(connection: sa.Connection, name: str, fields: Sequence[Field]) -> None:

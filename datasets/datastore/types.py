@@ -165,8 +165,13 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
 
 
 def to_json(value: Any) -> Any:
-    """A value read from SQL as JSON: dates as ISO text, decimals as numbers."""
+    """A value read from SQL as JSON: dates as ISO text, decimals as numbers, and
+    non-finite numbers (NaN, Infinity: JSON has none) as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     if isinstance(value, Decimal):
+        if not value.is_finite():
+            return None
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, datetime | date | time):
         return value.isoformat()

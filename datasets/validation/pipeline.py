@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 class IngestSettings:
     max_errors: int = 1000
     auto_load: bool = True
+    # The role datastore_search_sql runs as, granted each loaded table (PostgreSQL).
+    sql_reader: str | None = None
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,7 @@ class Pipeline:
                 source=source,
                 source_key=job.storage_key,
                 progress=lambda _rows: heartbeat(),
+                sql_reader=self.settings.sql_reader,
             )
         except LoadProblem as exc:
             return {"loaded": False, "error": str(exc)[:1000]}

@@ -21,8 +21,19 @@ from delta.settings import load_settings
 
 app = typer.Typer(help="Data-use applications for conditional datasets.", no_args_is_help=True)
 
-Reviewer = Annotated[str, typer.Option("--reviewer", help="login name of the deciding user")]
-Reason = Annotated[str | None, typer.Option("--reason")]
+ApplicationId = Annotated[
+    str, typer.Argument(metavar="ID", help="The application's id (see `delta application list`).")
+]
+Reviewer = Annotated[
+    str, typer.Option("--reviewer", metavar="USERNAME", help="Login name of the deciding user.")
+]
+Reason = Annotated[
+    str | None,
+    typer.Option("--reason", metavar="TEXT", help="Why; recorded with the decision."),
+]
+RequiredReason = Annotated[
+    str, typer.Option("--reason", metavar="TEXT", help="Why; recorded with the decision.")
+]
 
 
 def _fail(message: str) -> typer.Exit:
@@ -41,7 +52,9 @@ def _run(work: Callable[[Any, Any], Any]) -> None:
     from open_portal.runtime import Portal
 
     settings = load_settings()
-    migrations.upgrade(settings.portal_database_url, package="open_portal")
+    migrations.upgrade_existing(
+        settings.portal_database_url, package="open_portal", create_with="delta db upgrade"
+    )
     portal = Portal.open(settings)
     try:
         with portal.unit_of_work() as unit:
@@ -68,9 +81,23 @@ def _reviewer(session: Any, name: str) -> Principal:
 
 @app.command("list")
 def list_applications(
-    state: Annotated[str | None, typer.Option("--state")] = None,
-    dataset: Annotated[str | None, typer.Option("--dataset")] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, max=10_000)] = 1000,
+    state: Annotated[
+        str | None,
+        typer.Option(
+            "--state",
+            metavar="pending|approved|rejected|revoked|expired|active",
+            help="Only applications in this state.",
+        ),
+    ] = None,
+    dataset: Annotated[
+        str | None,
+        typer.Option(
+            "--dataset", metavar="DATASET", help="Only those for this dataset (id or name)."
+        ),
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=10_000, metavar="N", help="At most N of them.")
+    ] = 1000,
 ) -> None:
     """List applications (all of them), newest first, as JSON lines."""
     from open_portal.applications import service
@@ -86,7 +113,7 @@ def list_applications(
 
 
 @app.command("show")
-def show_application(application_id: str) -> None:
+def show_application(application_id: ApplicationId) -> None:
     """Show one application with its audit trail."""
     from open_portal.applications import service
 
@@ -100,10 +127,18 @@ def show_application(application_id: str) -> None:
 
 @app.command("approve")
 def approve(
-    application_id: str,
+    application_id: ApplicationId,
     reviewer: Reviewer,
-    days: Annotated[int | None, typer.Option("--days", min=1)] = None,
-    expires_at: Annotated[str | None, typer.Option("--expires-at")] = None,
+    days: Annotated[
+        int | None,
+        typer.Option("--days", min=1, metavar="DAYS", help="Access lasts DAYS (default: 365)."),
+    ] = None,
+    expires_at: Annotated[
+        str | None,
+        typer.Option(
+            "--expires-at", metavar="WHEN", help="Access ends then instead (ISO 8601 date/time)."
+        ),
+    ] = None,
     reason: Reason = None,
 ) -> None:
     """Approve a pending application; access lasts --days (default: the setting)."""
@@ -112,9 +147,9 @@ def approve(
 
 @app.command("reject")
 def reject(
-    application_id: str,
+    application_id: ApplicationId,
     reviewer: Reviewer,
-    reason: Annotated[str, typer.Option("--reason")],
+    reason: RequiredReason,
 ) -> None:
     """Reject a pending application, with a reason."""
     _decide(application_id, reviewer, "reject", reason)
@@ -122,9 +157,9 @@ def reject(
 
 @app.command("revoke")
 def revoke(
-    application_id: str,
+    application_id: ApplicationId,
     reviewer: Reviewer,
-    reason: Annotated[str, typer.Option("--reason")],
+    reason: RequiredReason,
 ) -> None:
     """Revoke an approved application's access, with a reason."""
     from open_portal.applications import service

@@ -11,7 +11,7 @@ an event to ``data_application_event``, which the database keeps append-only.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -96,6 +96,7 @@ def submit(session: Session, *, actor: Principal, data: dict[str, Any]) -> DataA
     intended_use = _text(data, "intended_use", errors, limit=MAX_TEXT)
     if not _accepted(data.get("agreement_accepted")):
         errors["agreement_accepted"] = ["The data-use agreement must be accepted"]
+    period_start, period_end = _period(data, errors)
     if errors:
         raise ValidationFailed(errors)
     application = DataApplication(
@@ -106,11 +107,32 @@ def submit(session: Session, *, actor: Principal, data: dict[str, Any]) -> DataA
         intended_use=intended_use,
         agreement_accepted_at=utcnow(),
         state="pending",
+        period_start=period_start,
+        period_end=period_end,
     )
     session.add(application)
     session.flush()
     _record(session, application, actor=actor, action="submitted")
     return application
+
+
+def _period(data: dict[str, Any], errors: ErrorDict) -> tuple[str | None, str | None]:
+    """The period of use asked for: optional ISO dates, the end not before the start."""
+    parsed: dict[str, date | None] = {}
+    for key in ("period_start", "period_end"):
+        value = data.get(key)
+        if value in (None, ""):
+            parsed[key] = None
+            continue
+        try:
+            parsed[key] = date.fromisoformat(str(value).strip())
+        except ValueError:
+            errors[key] = ["Must be a date (YYYY-MM-DD)"]
+            parsed[key] = None
+    start, end = parsed["period_start"], parsed["period_end"]
+    if start and end and end < start:
+        errors["period_end"] = ["Must not be before the start of the period"]
+    return (start.isoformat() if start else None, end.isoformat() if end else None)
 
 
 def decide(
@@ -243,6 +265,8 @@ def application_dict(
         "purpose": application.purpose,
         "applicant_organization": application.applicant_organization,
         "intended_use": application.intended_use,
+        "period_start": application.period_start,
+        "period_end": application.period_end,
         "agreement_accepted_at": iso(application.agreement_accepted_at),
         "state": application.state,
         "status": status(application),

@@ -81,3 +81,9 @@ def all_actions() -> dict[str, ActionSpec]:
     from open_portal.ckan import actions  # noqa: F401
 
     return REGISTRY
+
+
+def is_read_action(name: str) -> bool:
+    """True unless ``name`` is an action that changes something (unknown names change nothing)."""
+    spec = get(name)
+    return spec is None or spec.side_effect_free

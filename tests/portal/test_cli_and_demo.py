@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-import signal
 import socket
 import subprocess
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.support.processes import BIN, base_env, delta, free_base_port
@@ -29,6 +26,7 @@ def test_db_upgrade_is_idempotent(env: dict[str, str]) -> None:
 
 
 def test_user_and_token_commands(env: dict[str, str]) -> None:
+    delta("db", "upgrade", env=env)  # they refuse to make a database of their own
     user_id = delta(
         "user", "create", "alice", "--email", "a@example.org", "--password", "s3cret-pass", env=env
     )
@@ -115,54 +113,7 @@ def test_demo_load_is_idempotent(env: dict[str, str]) -> None:
     assert second == {"organizations": 0, "groups": 0, "datasets": 0, "skipped": len(packages)}
 
 
-@pytest.mark.skipif(
-    not (SAMPLES / "organizations.json").exists(), reason="sample catalog not generated"
-)
-def test_demo_serve_prints_url_and_a_working_token(tmp_path: Path) -> None:
-    """What `make run` does: first start loads the samples, prints the URL and a token."""
-    env = {**base_env(tmp_path / "home"), "DELTA_ENV": "development"}
-    env.pop("DELTA_SECRET_KEY")
-    port = free_base_port()
-    process = subprocess.Popen(
-        [str(BIN / "delta"), "demo", "serve", "--base-port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        lines: list[str] = []
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline and not any("API token" in line for line in lines):
-            line = process.stdout.readline()
-            if not line:
-                break
-            lines.append(line)
-        output = "".join(lines)
-        assert f"http://127.0.0.1:{port}" in output
-        token = re.search(r"API token:\s+(\S+)", output)
-        assert token, output
-        url = f"http://127.0.0.1:{port}/api/3/action/"
-        for _ in range(100):
-            try:
-                if httpx.get(url + "site_read", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        shown = httpx.post(
-            url + "user_show", json={"id": "admin"}, headers={"Authorization": token.group(1)}
-        )
-        assert shown.json()["result"]["sysadmin"] is True
-        assert shown.json()["result"]["email"]
-        names = httpx.get(url + "package_list").json()["result"]
-        assert len(names) >= 30
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+# `delta demo serve`'s first start, URLs and token: tests/portal/test_new_user_path.py
 
 
 def test_demo_serve_names_a_busy_port_before_starting_anything(tmp_path: Path) -> None:

@@ -121,4 +121,6 @@ OTHER_RULES: dict[tuple[str, str], frozenset[str]] = {
     ("choose_dataset_id", "site"): frozenset({"sysadmin"}),
     # Editors somewhere may start an upload before saying where it goes.
     ("upload", "site"): frozenset({"outsider", "editor", "org_admin", "sysadmin"}),
+    # The applications page shows a review queue to editors of any organisation.
+    ("review_applications", "site"): frozenset({"outsider", "editor", "org_admin", "sysadmin"}),
 }

@@ -9,6 +9,7 @@ from open_portal.ckan.actions import (
     search,
     site,
     users,
+    views,
 )
 
 __all__ = [
@@ -20,4 +21,5 @@ __all__ = [
     "search",
     "site",
     "users",
+    "views",
 ]

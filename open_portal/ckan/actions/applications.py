@@ -18,6 +18,8 @@ def data_application_create(ctx: ActionContext, data: dict[str, Any]) -> dict[st
     :param applicant_organization: the organisation you apply for
     :param intended_use: what you will do with the data
     :param agreement_accepted: ``true``: you accept the data-use agreement
+    :param period_start: first day you need the data for (``YYYY-MM-DD``; optional)
+    :param period_end: last day you need the data for (``YYYY-MM-DD``; optional)
     """
     application = service.submit(ctx.session, actor=ctx.actor, data=data)
     return service.application_dict(ctx.session, application, with_events=True)

@@ -90,6 +90,7 @@ def datastore_create(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]
         records=data.get("records"),
         primary_key=data.get("primary_key"),
         indexes=data.get("indexes"),
+        sql_reader=ctx.portal.sql_reader,
     )
     ctx.unit.changed_packages.add(resource.package_id)
     return result
@@ -162,6 +163,8 @@ def datastore_search(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]
         fields,
         default_limit=settings.datastore_default_limit,
         max_limit=settings.datastore_max_limit,
+        max_sort_keys=settings.datastore_max_sort_keys,
+        max_filter_values=settings.datastore_max_filter_values,
     )
     found = datastore_search_query.run(
         ctx.session.connection(), tables.table_of(entry), spec, fields
@@ -193,8 +196,8 @@ def datastore_search_sql(ctx: ActionContext, data: dict[str, Any]) -> dict[str, 
 
     :param sql: e.g. ``SELECT "区县", count(*) FROM "<resource id>" GROUP BY 1``
     """
-    settings = ctx.portal.settings
-    if not settings.datastore_search_sql_enabled:
+    executor = ctx.portal.datastore_sql
+    if executor is None:
         raise NotAuthorized("datastore_search_sql is not enabled on this portal")
 
     def resolve(resource_id: str) -> str:
@@ -209,13 +212,7 @@ def datastore_search_sql(ctx: ActionContext, data: dict[str, Any]) -> dict[str, 
         dialect=ctx.portal.engine.dialect.name,
         resolve=resolve,
     )
-    result = sql.run(
-        ctx.portal.engine,
-        prepared,
-        names,
-        timeout_ms=settings.datastore_sql_timeout_ms,
-        max_rows=settings.datastore_max_limit,
-    )
+    result = executor.run(prepared, names)
     out: dict[str, Any] = {"sql": statement, "fields": result.fields, "records": result.records}
     if result.truncated:
         out["records_truncated"] = True

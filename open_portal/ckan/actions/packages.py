@@ -140,5 +140,5 @@ def package_activity_list(ctx: ActionContext, data: dict[str, Any]) -> list[dict
         ctx.actor,
         ctx.unit.site_url,
         package,
-        [activity.activity_dict(row) for row in rows],
+        [activity.activity_dict(row, site_url=ctx.unit.site_url) for row in rows],
     )

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from datasets import policy, repository
+from datasets.dictization import with_site_url
 from delta.errors import ValidationFailed
 from open_portal.applications import disclosure
 from open_portal.ckan.params import as_bool, as_str_list
@@ -132,8 +133,12 @@ def package_search(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     """
     query = build_query(ctx, data)
     found = ctx.portal.search.search(query)
-    # The index holds the public form of each dict; reveal and count for this caller.
-    results = disclosure.packages_for(ctx.session, ctx.actor, ctx.unit.site_url, found.results)
+    # The index holds the public, site-relative form of each dict: make its links
+    # absolute for this server, then reveal and count for this caller.
+    site_url = ctx.unit.site_url
+    results = disclosure.packages_for(
+        ctx.session, ctx.actor, site_url, [with_site_url(p, site_url) for p in found.results]
+    )
     return {
         "count": found.count,
         "results": results,

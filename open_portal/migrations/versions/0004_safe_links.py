@@ -6,7 +6,7 @@ followed by browsers -- and CHECK constraints make the database refuse them
 from now on (datasets.links).
 
 Revision ID: 0004
-Revises: 0003
+Revises: 0005
 Create Date: 2026-12-06
 """
 
@@ -21,7 +21,7 @@ from alembic import op
 from datasets.links import PACKAGE_URL_CHECK, RESOURCE_URL_CHECK
 
 revision: str = "0004"
-down_revision: str | None = "0003"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
