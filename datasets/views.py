@@ -66,21 +66,15 @@ def _view(unit: CatalogUnit, ref: Any) -> ResourceView:
 
 
 def _check_edit(actor: Principal, resource: Resource) -> None:
+    message = f"User {actor.name} not authorized to edit resource {resource.id}"
     policy.require(
-        actor,
-        policy.Action.UPDATE,
-        policy.Dataset.of(resource.package),
-        message=f"User {actor.name} not authorized to edit resource {resource.id}",
+        actor, policy.Action.UPDATE, policy.Dataset.of(resource.package), message=message
     )
 
 
 def _check_read(actor: Principal, resource: Resource) -> None:
-    policy.require(
-        actor,
-        policy.Action.READ,
-        policy.Dataset.of(resource.package),
-        message=f"User {actor.name or 'anonymous'} not authorized to read this dataset",
-    )
+    message = f"User {actor.name or 'anonymous'} not authorized to read this dataset"
+    policy.require(actor, policy.Action.READ, policy.Dataset.of(resource.package), message=message)
 
 
 def _text(data: dict[str, Any], key: str, errors: ErrorDict, *, required: bool, limit: int) -> str:

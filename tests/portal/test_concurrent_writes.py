@@ -12,6 +12,22 @@ from tests.portal.conftest import Deployment
 PARALLEL = 20
 
 
+def in_parallel(deployment: Deployment, calls: list[tuple[str, dict]]) -> list[httpx.Response]:
+    """Every (action, data) call at once, as a sysadmin, over real HTTP."""
+
+    def call(item: tuple[str, dict]) -> httpx.Response:
+        action, data = item
+        return httpx.post(
+            f"{deployment.url}/api/3/action/{action}",
+            json=data,
+            headers={"Authorization": deployment.tokens["sysadmin"]},
+            timeout=120,
+        )
+
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        return list(pool.map(call, calls))
+
+
 def test_parallel_package_updates_with_different_tags(deployment: Deployment) -> None:
     admin = deployment.api("sysadmin")
     name = deployment.new_name("race")
@@ -21,17 +37,7 @@ def test_parallel_package_updates_with_different_tags(deployment: Deployment) ->
         {**base, "id": created["id"], "tags": [{"name": f"标签{i}"}, {"name": f"共同-{i % 3}"}]}
         for i in range(PARALLEL)
     ]
-
-    def update(data: dict) -> httpx.Response:
-        return httpx.post(
-            f"{deployment.url}/api/3/action/package_update",
-            json=data,
-            headers={"Authorization": deployment.tokens["sysadmin"]},
-            timeout=120,
-        )
-
-    with ThreadPoolExecutor(PARALLEL) as pool:
-        answers = list(pool.map(update, writes))
+    answers = in_parallel(deployment, [("package_update", data) for data in writes])
     statuses = [a.status_code for a in answers]
     assert set(statuses) <= {200, 409}, statuses
     for answer in answers:
@@ -68,18 +74,7 @@ def test_parallel_mixed_writes_to_one_dataset(deployment: Deployment) -> None:
             ("member_create" if i % 2 else "member_delete",
              {"id": group["id"], "object": created["id"], "object_type": "package"}),
         ]  # fmt: skip
-
-    def call(item: tuple[str, dict]) -> httpx.Response:
-        action, data = item
-        return httpx.post(
-            f"{deployment.url}/api/3/action/{action}",
-            json=data,
-            headers={"Authorization": deployment.tokens["sysadmin"]},
-            timeout=120,
-        )
-
-    with ThreadPoolExecutor(PARALLEL) as pool:
-        answers = list(pool.map(call, calls))
+    answers = in_parallel(deployment, calls)
     for (action, _), answer in zip(calls, answers, strict=True):
         assert answer.status_code in (200, 404, 409), (action, answer.status_code, answer.text)
         assert answer.json()["success"] is (answer.status_code == 200)

@@ -23,7 +23,6 @@ from tests.support.ckan import Answer
 from tests.support.postgres import temporary_database
 
 SITE_URL = "http://testserver"  # TestClient's own origin: printed URLs work as they are
-ROLE_CAPACITIES = {"org_admin": "admin", "editor": "editor", "member": "member"}
 
 
 class LocalApi:
@@ -123,30 +122,3 @@ def backend_portal(
     with local_portal(home, request.param, **settings) as portal:
         portal.tokens["sysadmin"] = portal.add_user(f"{name}-admin", sysadmin=True)
         yield portal
-
-
-def provision(portal: LocalPortal) -> dict[str, dict[str, Any]]:
-    """Users in every role of tests.portal.conftest and its two organisations."""
-    for role in ("sysadmin", *ROLE_CAPACITIES, "outsider"):
-        portal.tokens[role] = portal.add_user(f"{role}-user", sysadmin=role == "sysadmin")
-    admin = portal.api("sysadmin")
-    orgs = {
-        "perm-org": admin.post(
-            "organization_create",
-            {"name": "perm-org", "title": "上海市测试局", "region_code": "310000"},
-        ).result,
-        "other-org": admin.post(
-            "organization_create",
-            {"name": "other-org", "title": "江苏省测试厅", "region_code": "320000"},
-        ).result,
-    }
-    for role, capacity in ROLE_CAPACITIES.items():
-        assert admin.post(
-            "organization_member_create",
-            {"id": "perm-org", "username": f"{role}-user", "role": capacity},
-        ).ok
-    assert admin.post(
-        "organization_member_create",
-        {"id": "other-org", "username": "outsider-user", "role": "editor"},
-    ).ok
-    return orgs
