@@ -24,9 +24,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from datasets import repository
-from datasets.access import Principal
+from datasets import policy, repository
 from datasets.models import ResumableUpload, utcnow
+from datasets.policy import Principal
 from datasets.storage import CHUNK, HEAD_BYTES, LocalStorage, StagedFile, safe_filename
 from delta.errors import NotAuthorized, NotFound, ValidationFailed
 
@@ -69,8 +69,12 @@ class ResumableStore:
         package = repository.find_package(session, package_ref) if package_ref else None
         if package is None or package.state == "deleted":
             raise NotFound("Dataset not found")
-        if not actor.can_edit_in(package.owner_org):
-            raise NotAuthorized(f"User {actor.name} not authorized to upload files here")
+        policy.require(
+            actor,
+            policy.Action.UPDATE,
+            policy.Dataset.of(package),
+            message=f"User {actor.name} not authorized to upload files here",
+        )
         if length < 0:
             raise ValidationFailed.on("Upload-Length", "Must be a size in bytes")
         if length > max_bytes:

@@ -14,12 +14,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from datasets import packages, repository
-from datasets.access import Principal
+from datasets import policy, repository
 from datasets.datastore import tables
 from datasets.models import Resource, ResourceView
+from datasets.policy import Principal
 from datasets.unit import CatalogUnit
-from delta.errors import ErrorDict, NotAuthorized, NotFound, ValidationFailed
+from delta.errors import ErrorDict, NotFound, ValidationFailed
 
 CORE = ("id", "resource_id", "package_id", "title", "description", "view_type")
 AGGREGATES = ("count", "sum", "avg")
@@ -66,8 +66,15 @@ def _view(unit: CatalogUnit, ref: Any) -> ResourceView:
 
 
 def _check_edit(actor: Principal, resource: Resource) -> None:
-    if not actor.can_edit_in(resource.package.owner_org):
-        raise NotAuthorized(f"User {actor.name} not authorized to edit resource {resource.id}")
+    message = f"User {actor.name} not authorized to edit resource {resource.id}"
+    policy.require(
+        actor, policy.Action.UPDATE, policy.Dataset.of(resource.package), message=message
+    )
+
+
+def _check_read(actor: Principal, resource: Resource) -> None:
+    message = f"User {actor.name or 'anonymous'} not authorized to read this dataset"
+    policy.require(actor, policy.Action.READ, policy.Dataset.of(resource.package), message=message)
 
 
 def _text(data: dict[str, Any], key: str, errors: ErrorDict, *, required: bool, limit: int) -> str:
@@ -135,13 +142,13 @@ def create(unit: CatalogUnit, *, actor: Principal, data: dict[str, Any]) -> dict
 def show(unit: CatalogUnit, *, actor: Principal, ref: Any) -> dict[str, Any]:
     view = _view(unit, ref)
     resource = _resource(unit, view.resource_id)
-    packages.check_readable(actor, resource.package)
+    _check_read(actor, resource)
     return view_dict(view, resource.package_id)
 
 
 def listing(unit: CatalogUnit, *, actor: Principal, resource_ref: Any) -> list[dict[str, Any]]:
     resource = _resource(unit, resource_ref)
-    packages.check_readable(actor, resource.package)
+    _check_read(actor, resource)
     return [view_dict(v, resource.package_id) for v in _views_of(unit, resource.id)]
 
 

@@ -47,14 +47,6 @@ class BadRequest(DomainError):
         self.status = status
 
 
-class SearchQueryError(DomainError):
-    """A search query that cannot be parsed or run."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
 class MissingState(Exception):
     """What a command needs is not there (a database, keys, a registry); the message
     names it and the command that makes it. The CLI prints it as one line."""

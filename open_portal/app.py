@@ -16,6 +16,8 @@ from delta.health import NotReady
 from delta.http import install_error_handlers
 from delta.logging import configure_logging
 from delta.settings import Settings, load_settings
+from open_portal import headers as security_headers
+from open_portal.ckan import openapi as ckan_openapi
 from open_portal.ckan.dispatcher import router as ckan_router
 from open_portal.ckan.registry import is_read_action
 from open_portal.cors import ApiCors
@@ -78,6 +80,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(datapackage_router)
     web_site.install(app, portal)
     app.include_router(vendor_router)
+    ckan_openapi.install(app)
+    security_headers.install(app)
     return app
 
 

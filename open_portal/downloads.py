@@ -39,9 +39,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 
+from datasets import policy
 from datasets import resources as resource_service
-from datasets.access import Principal
 from datasets.models import Package, Resource, ResourceValidation
+from datasets.policy import Principal
 from datasets.storage import LocalStorage
 from datasets.unit import CatalogUnit
 from delta.errors import NotFound
@@ -49,10 +50,8 @@ from open_portal.accounts import browser
 from open_portal.accounts import service as accounts
 from open_portal.accounts.models import User
 from open_portal.accounts.tokens import from_header
-from open_portal.applications import access
 from open_portal.runtime import Portal
 from open_portal.web.cookies import SESSION
-from standards.open_classes import OpenClass
 
 router = APIRouter()
 
@@ -97,12 +96,12 @@ def caller(session: Any, credentials: Credentials) -> Principal:
     return accounts.principal_for(session, user)
 
 
-_DOWNLOAD = "/dataset/{package_id}/resource/{resource_id}/download/{filename:path}"
+DOWNLOAD_PATH = "/dataset/{package_id}/resource/{resource_id}/download/{filename:path}"
 
 
-# One operation id per method: OpenAPI requires them unique.
-@router.get(_DOWNLOAD, operation_id="download_resource")
-@router.head(_DOWNLOAD, operation_id="download_resource_head")
+# HEAD answers as GET does; listed once in the OpenAPI document (one operation id each).
+@router.head(DOWNLOAD_PATH, include_in_schema=False)
+@router.get(DOWNLOAD_PATH)
 async def download(package_id: str, resource_id: str, filename: str, request: Request) -> Response:
     portal: Portal = request.app.state.portal
     plan = await run_in_threadpool(
@@ -169,7 +168,7 @@ def _plan(
 ) -> _Plan:
     with portal.unit_of_work() as unit:
         actor = caller(unit.session, token)
-        package, resource = access.data_resource(
+        package, resource = resource_service.get_data_resource(
             unit, actor=actor, resource_id=resource_id, package_ref=package_ref
         )
         privacy = _cache_control(package)
@@ -205,8 +204,10 @@ def _plan(
 
 
 def _cache_control(package: Package) -> str:
-    public = package.open_class == OpenClass.UNCONDITIONAL and not package.private
-    # Public files may be cached anywhere but revalidated; others only by the caller.
+    """Files anyone may have may be cached anywhere (but revalidated); others only by
+    the caller -- a shared cache must not hand a draft's file to the next visitor."""
+    dataset = policy.Dataset.of(package)
+    public = policy.can(policy.ANONYMOUS, policy.Action.READ_DATA, dataset)
     return "public, no-cache" if public else "private, no-cache"
 
 
@@ -402,7 +403,7 @@ def report_of(
     unit: CatalogUnit, actor: Principal, package_ref: str, resource_id: str
 ) -> dict[str, Any]:
     """The newest validation report of a resource's file (same access rule as the file)."""
-    _, resource = access.data_resource(
+    _, resource = resource_service.get_data_resource(
         unit, actor=actor, resource_id=resource_id, package_ref=package_ref
     )
     if not resource.validation_status:

@@ -131,9 +131,9 @@ def _keywords(package: PackageDict, private: bool) -> list[tuple[str, str, str]]
         if isinstance(r, dict)
     ]
     values += [
-        (key, _first_class(package, key))
-        for key in ("region_code", "open_class", "theme", "update_frequency")
+        (key, _first_class(package, key)) for key in ("open_class", "theme", "update_frequency")
     ]
+    # A dataset of Xuhui (310104) counts under Shanghai (310000) too; see search.fields.
     values += _region_levels(_first_class(package, "region_code"))
     seen: dict[tuple[str, str], tuple[str, str, str]] = {}
     for field_name, value in values:
@@ -143,10 +143,14 @@ def _keywords(package: PackageDict, private: bool) -> list[tuple[str, str, str]]
 
 
 def _region_levels(code: str) -> list[tuple[str, str]]:
-    """The province and city (GB/T 2260) an area lies in, so pages can filter by them."""
-    if not regions.is_well_formed(code):
+    """The area and every region containing it (region_code), its province and its city
+    (GB/T 2260), so filters and facets count an area under all of them."""
+    if not code:
         return []
-    return [("province", regions.province_of(code)), ("city", regions.city_of(code))]
+    levels = [("region_code", enclosing) for enclosing in regions.enclosing(code)]
+    if regions.is_well_formed(code):
+        levels += [("province", regions.province_of(code)), ("city", regions.city_of(code))]
+    return levels
 
 
 def _first_class(package: PackageDict, key: str) -> str:

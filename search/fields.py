@@ -75,7 +75,8 @@ KEYWORD_FIELDS: tuple[str, ...] = (
     "open_class",
     "theme",
     "update_frequency",
-    # Derived from region_code: the province and the city the area lies in (web facets).
+    # Derived from region_code: the province and the city the area lies in (region_code
+    # itself also matches and counts every region containing the dataset's).
     "province",
     "city",
 )

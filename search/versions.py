@@ -11,7 +11,7 @@ import hashlib
 from importlib import resources
 
 # Bump when the analyser's code changes the tokens it produces.
-# 2: province and city keywords derived from region_code (the web facets).
+# 2: region_code keywords of the enclosing regions; province and city keywords.
 ANALYZER_REVISION = "2"
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from datasets.access import Principal
+from datasets.policy import Principal
 from datasets.storage import Upload
 from delta.errors import NotAuthorized, NotFound, ValidationFailed
 from open_portal.accounts import browser

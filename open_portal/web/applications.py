@@ -8,6 +8,8 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
+from datasets import policy
+from datasets.policy import Action
 from delta.errors import ValidationFailed
 from open_portal.web.actions import Act, PageError, acting, perform
 from open_portal.web.forms import checked
@@ -73,10 +75,8 @@ def _application_page(
 ) -> Response:
     application = act.call("data_application_show", {"id": application_id})
     package = act.call("package_show", {"id": application["package_id"]})
-    user_id = act.user.id if act.user else None
-    reviewer = application["applicant_id"] != user_id and act.actor.can_edit_in(
-        package.get("owner_org")
-    )
+    decides = policy.Application(application["applicant_id"], package.get("owner_org"))
+    reviewer = policy.can(act.actor, Action.DECIDE, decides)
     return act.render(
         "application.html",
         {
@@ -128,4 +128,4 @@ def review_queue(request: Request) -> Response:
 
 
 def _is_reviewer(act: Act) -> bool:
-    return act.actor.sysadmin or any(act.actor.can_edit_in(group) for group in act.actor.capacities)
+    return policy.can(act.actor, Action.REVIEW_APPLICATIONS, policy.SITE)

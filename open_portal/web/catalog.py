@@ -8,12 +8,15 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from datasets import packages as package_service
+from datasets import policy
 from datasets import resources as resource_service
-from delta.errors import NotAuthorized, NotFound, SearchQueryError
-from open_portal.applications import access
+from datasets.policy import Action
+from delta.errors import NotAuthorized, NotFound
 from open_portal.web import examples, highlight, labels
 from open_portal.web.actions import Act, PageError, acting
 from open_portal.web.search_params import FILTER_FIELDS, SearchParams
+from search.errors import SearchQueryError
 from standards import regions, themes
 from standards.update_frequency import EXPECTED_INTERVAL, UpdateFrequency
 
@@ -85,7 +88,7 @@ def _search(
         try:
             found = act.call("package_search", params.action_data())
         except SearchQueryError as exc:
-            error = exc.message
+            error = str(exc)
             found = {"count": 0, "results": [], "search_facets": {}}
         context = {
             "params": params,
@@ -180,7 +183,7 @@ def dataset_page(name: str, request: Request) -> Response:
                 "package": package,
                 "history": history,
                 "has_data": has_data,
-                "can_edit": act.actor.can_edit_in(package.get("owner_org")),
+                "can_edit": policy.can(act.actor, Action.UPDATE, policy.Dataset.from_dict(package)),
                 "applications": _own_applications(act, package),
                 "timeliness": timeliness(package),
                 "examples": examples.for_package(act.ctx.unit.site_url, package),
@@ -194,7 +197,7 @@ def dataset_page(name: str, request: Request) -> Response:
 
 def _may_have_data(act: Act, package_id: str) -> bool:
     try:
-        access.data_package(act.ctx.unit, actor=act.actor, ref=package_id)
+        package_service.get_data_package(act.ctx.unit, actor=act.actor, ref=package_id)
     except (NotAuthorized, NotFound):
         return False
     return True

@@ -10,10 +10,13 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
+from datasets import packages as package_service
+from datasets import policy
+from datasets import resources as resource_service
 from datasets.datastore import aggregate, tables
+from datasets.policy import Action
 from delta.errors import NotAuthorized, NotFound, ValidationFailed
 from open_portal import downloads
-from open_portal.applications import access
 from open_portal.web import charts
 from open_portal.web.actions import Act, PageError, acting
 
@@ -49,7 +52,7 @@ def resource_page(name: str, resource_id: str, request: Request) -> Response:
                 "table": table,
                 "charts": _charts(act, package, resource, views, quick) if table else [],
                 "report": report,
-                "can_edit": act.actor.can_edit_in(package.get("owner_org")),
+                "can_edit": policy.can(act.actor, Action.UPDATE, policy.Dataset.from_dict(package)),
                 "map_files": MAP_VENDOR_FILES,
             },
         )
@@ -57,7 +60,7 @@ def resource_page(name: str, resource_id: str, request: Request) -> Response:
 
 def _may_have_data(act: Act, package_id: str) -> bool:
     try:
-        access.data_package(act.ctx.unit, actor=act.actor, ref=package_id)
+        package_service.get_data_package(act.ctx.unit, actor=act.actor, ref=package_id)
     except (NotAuthorized, NotFound):
         return False
     return True
@@ -133,7 +136,7 @@ def chart_data(name: str, resource_id: str, request: Request) -> Response:
     chart_type, x, y = query.get("chart_type", "bar"), query.get("x", ""), query.get("y", "")
     function = query.get("aggregate", "count")
     with acting(request) as act:
-        _, resource = access.data_resource(
+        _, resource = resource_service.get_data_resource(
             act.ctx.unit, actor=act.actor, resource_id=resource_id, package_ref=name
         )
         entry = tables.entry(act.session, resource.id)

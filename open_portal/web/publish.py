@@ -9,6 +9,8 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
+from datasets import policy
+from datasets.policy import Action
 from datasets.storage import Upload
 from delta.errors import ValidationFailed
 from open_portal.uploads import store_of
@@ -79,7 +81,7 @@ def edit_dataset_form(name: str, request: Request) -> Response:
     with acting(request) as act:
         _editor(act)
         package = act.call("package_show", {"id": name})
-        if not act.actor.can_edit_in(package.get("owner_org")):
+        if not policy.can(act.actor, Action.UPDATE, policy.Dataset.from_dict(package)):
             raise PageError(403, act.visit.gettext("Only the organisation's editors may do this."))
         return act.render("dataset_form.html", {"form": _form_of(package), "errors": {},
                                                 "editing": package, **_choices(act)})  # fmt: skip
@@ -122,7 +124,7 @@ def upload_form(name: str, request: Request) -> Response:
     with acting(request) as act:
         _editor(act)
         package = act.call("package_show", {"id": name})
-        if not act.actor.can_edit_in(package.get("owner_org")):
+        if not policy.can(act.actor, Action.UPDATE, policy.Dataset.from_dict(package)):
             raise PageError(403, act.visit.gettext("Only the organisation's editors may do this."))
         return act.render("upload.html", {"package": package, "form": {}, "errors": {}})
 

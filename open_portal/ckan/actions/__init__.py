@@ -6,9 +6,20 @@ from open_portal.ckan.actions import (
     groups,
     packages,
     resources,
+    search,
     site,
     users,
     views,
 )
 
-__all__ = ["applications", "datastore", "groups", "packages", "resources", "site", "users", "views"]
+__all__ = [
+    "applications",
+    "datastore",
+    "groups",
+    "packages",
+    "resources",
+    "search",
+    "site",
+    "users",
+    "views",
+]
