@@ -154,6 +154,7 @@ def group_dict(group: Group, *, package_count: int | None = None) -> dict[str, A
     }
     if group.is_organization:
         out["region_code"] = group.region_code
+        out["uscc"] = group.uscc
     if package_count is not None:
         out["package_count"] = package_count
     return out
@@ -174,6 +175,7 @@ def organization_summary(group: Group) -> dict[str, Any]:
         "approval_status": group.approval_status,
         "state": group.state,
         "region_code": group.region_code,
+        "uscc": group.uscc,
     }
 
 
@@ -242,4 +244,29 @@ def package_dict(package: Package, *, site_url: str, reveal: bool = False) -> di
         ],
         "relationships_as_object": [],
         "relationships_as_subject": [],
+        "harvest": harvest_dict(package),
+    }
+
+
+def harvest_dict(package: Package) -> dict[str, Any] | None:
+    """Where a harvested dataset came from (None for datasets published here)."""
+    record = package.harvest
+    if record is None:
+        return None
+    source = record.source
+    # A file source's path names a place on this server: only web addresses are shown.
+    url = source.url if source.url.lower().startswith(("http://", "https://")) else None
+    return {
+        "source_id": source.id,
+        "source_name": source.name,
+        "source_title": source.title or source.name,
+        "source_type": source.source_type,
+        "source_url": url,
+        "original_id": record.original_id,
+        "original_uri": record.original_uri,
+        "original_name": record.original_name,
+        "source_modified": record.source_modified,
+        "first_harvested": iso(record.first_harvested),
+        "harvested_at": iso(record.harvested_at),
+        "state": record.state,
     }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -28,6 +28,9 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+if TYPE_CHECKING:
+    from datasets.harvest.models import HarvestObject
 
 
 def new_id() -> str:
@@ -75,6 +78,8 @@ class Group(Base):
     image_url: Mapped[str] = mapped_column(String(2000), default="")
     is_organization: Mapped[bool] = mapped_column(Boolean, default=False)
     region_code: Mapped[str | None] = mapped_column(String(6))
+    # An organisation's unified social credit code (GB 32100): its publisher identifier.
+    uscc: Mapped[str | None] = mapped_column(String(18))
     state: Mapped[str] = mapped_column(String(20), default="active")
     approval_status: Mapped[str] = mapped_column(String(20), default="approved")
     created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -146,6 +151,10 @@ class Package(Base):
     )
     groups: Mapped[list[Group]] = relationship(
         secondary=package_group, order_by="Group.name", lazy="selectin"
+    )
+    # Where a harvested dataset came from (datasets.harvest); None for our own.
+    harvest: Mapped[HarvestObject | None] = relationship(
+        "HarvestObject", viewonly=True, lazy="selectin", uselist=False
     )
 
 
@@ -337,3 +346,7 @@ class DataApplicationEvent(Base):
     action: Mapped[str] = mapped_column(String(30))
     reason: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+# The harvest tables belong to this metadata; Package.harvest refers to them by name.
+from datasets.harvest import models as _harvest_models  # noqa: E402,F401

@@ -6,7 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # A well-known value: anyone can read it here, so it is only good for a laptop.
@@ -64,6 +64,16 @@ class Settings(BaseSettings):
     node_session_minutes: int = 30
     # Seed the demo residents and companies on a node's first start (never in production).
     node_demo_accounts: bool = True
+
+    # DCAT-AP catalogue, harvesting and metadata quality (docs/dcat.md).
+    dcat_datasets_per_page: int = Field(100, ge=1, le=1000)
+    # Each portal process runs a scheduler thread; a database lease lets only one run jobs.
+    harvest_scheduler: bool = True
+    harvest_poll_seconds: float = 30.0
+    harvest_lease_seconds: float = 120.0
+    harvest_http_timeout_seconds: float = 60.0
+    harvest_max_pages: int = 10_000
+    harvest_max_document_bytes: int = 200 * MiB
 
     @model_validator(mode="after")
     def _refuse_demo_secret(self) -> Settings:

@@ -17,6 +17,8 @@ from open_portal import pages
 from open_portal.ckan.dispatcher import router as ckan_router
 from open_portal.datapackage import router as datapackage_router
 from open_portal.datastore_dump import router as dump_router
+from open_portal.dcat.negotiation import RdfNegotiation
+from open_portal.dcat.router import router as dcat_router
 from open_portal.downloads import router as downloads_router
 from open_portal.runtime import Portal
 
@@ -53,6 +55,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(downloads_router)
     app.include_router(dump_router)
     app.include_router(datapackage_router)
+    # Before the pages: /dataset/{name}.ttl must not be taken for a page's name.
+    app.include_router(dcat_router)
+    app.add_middleware(RdfNegotiation)
     app.include_router(pages.router)
     app.include_router(vendor_router)
     return app
