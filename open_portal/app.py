@@ -20,6 +20,7 @@ from open_portal.datastore_dump import router as dump_router
 from open_portal.dcat.negotiation import RdfNegotiation
 from open_portal.dcat.router import router as dcat_router
 from open_portal.downloads import router as downloads_router
+from open_portal.harvest.runtime import start_harvest_scheduler
 from open_portal.runtime import Portal
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         if settings.ingest_worker:
             portal.ingest.start()
+        harvest_scheduler = start_harvest_scheduler(portal) if settings.harvest_scheduler else None
         yield
+        if harvest_scheduler is not None:
+            harvest_scheduler.stop()
         portal.close()
 
     app = FastAPI(

@@ -11,7 +11,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from datasets.models import Base, Group, new_id, utcnow
@@ -42,7 +51,17 @@ class HarvestSource(Base):
 
 class HarvestJob(Base):
     __tablename__ = "harvest_job"
-    __table_args__ = (Index("ix_harvest_job_source_created", "source_id", "created"),)
+    __table_args__ = (
+        Index("ix_harvest_job_source_created", "source_id", "created"),
+        # At most one job per source is waiting or running: the database refuses a second.
+        Index(
+            "ix_harvest_job_one_open",
+            "source_id",
+            unique=True,
+            sqlite_where=text("status IN ('New', 'Running')"),
+            postgresql_where=text("status IN ('New', 'Running')"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     source_id: Mapped[str] = mapped_column(ForeignKey("harvest_source.id", ondelete="CASCADE"))

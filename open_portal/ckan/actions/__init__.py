@@ -4,10 +4,13 @@ from open_portal.ckan.actions import (
     applications,
     datastore,
     groups,
+    harvest,
     packages,
     resources,
     site,
     users,
 )
 
-__all__ = ["applications", "datastore", "groups", "packages", "resources", "site", "users"]
+__all__ = [
+    "applications", "datastore", "groups", "harvest", "packages", "resources", "site", "users",
+]  # fmt: skip

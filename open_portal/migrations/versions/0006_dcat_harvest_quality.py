@@ -59,6 +59,14 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("harvest_job", schema=None) as batch_op:
         batch_op.create_index("ix_harvest_job_source_created", ["source_id", "created"])
+        # At most one job per source is waiting or running: the database refuses a second.
+        batch_op.create_index(
+            "ix_harvest_job_one_open",
+            ["source_id"],
+            unique=True,
+            sqlite_where=sa.text("status IN ('New', 'Running')"),
+            postgresql_where=sa.text("status IN ('New', 'Running')"),
+        )
     op.create_table(
         "harvest_object",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -95,6 +103,7 @@ def downgrade() -> None:
     op.drop_table("harvest_lease")
     op.drop_table("harvest_object")
     with op.batch_alter_table("harvest_job", schema=None) as batch_op:
+        batch_op.drop_index("ix_harvest_job_one_open")
         batch_op.drop_index("ix_harvest_job_source_created")
     op.drop_table("harvest_job")
     op.drop_table("harvest_source")
