@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from datasets.models import Group, Package, Resource
-from standards import licences
+from datasets.models import Group, Package, Resource, utcnow
+from standards import licences, quality
 from standards.open_classes import OpenClass
 
 # Keys a resource dict always has; anything else in Resource.extras is spread beside them.
@@ -181,7 +181,7 @@ def organization_summary(group: Group) -> dict[str, Any]:
 
 def package_dict(package: Package, *, site_url: str, reveal: bool = False) -> dict[str, Any]:
     licence = licences.get(package.license_id)
-    return {
+    out = {
         "id": package.id,
         "name": package.name,
         "title": package.title,
@@ -246,6 +246,13 @@ def package_dict(package: Package, *, site_url: str, reveal: bool = False) -> di
         "relationships_as_subject": [],
         "harvest": harvest_dict(package),
     }
+    # Scored when printed; the search index keeps the score it had when indexed.
+    out["metadata_quality"] = quality.assess(out, now=utcnow(), link_checks=_link_checks(package))
+    return out
+
+
+def _link_checks(package: Package) -> dict[str, bool]:
+    return {r.id: r.link_check.ok for r in package.resources if r.link_check is not None}
 
 
 def harvest_dict(package: Package) -> dict[str, Any] | None:

@@ -195,6 +195,25 @@ class Resource(Base):
     validation_status: Mapped[str | None] = mapped_column(String(20))
 
     package: Mapped[Package] = relationship(overlaps="resources")
+    # The last check of a link resource's URL (metadata quality: reachable or not).
+    link_check: Mapped[ResourceLinkCheck | None] = relationship(
+        "ResourceLinkCheck", viewonly=True, lazy="selectin", uselist=False
+    )
+
+
+class ResourceLinkCheck(Base):
+    """Whether a link resource's URL answered when last checked (``delta quality check-links``)."""
+
+    __tablename__ = "resource_link_check"
+
+    resource_id: Mapped[str] = mapped_column(
+        ForeignKey("resource.id", ondelete="CASCADE"), primary_key=True
+    )
+    url: Mapped[str] = mapped_column(String(2000))
+    checked_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(500))
 
 
 class Activity(Base):

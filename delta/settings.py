@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     harvest_http_timeout_seconds: float = 60.0
     harvest_max_pages: int = 10_000
     harvest_max_document_bytes: int = 200 * MiB
+    # Link checks of the quality score; private addresses only where a test needs them.
+    quality_link_timeout_seconds: float = 10.0
+    quality_link_check_private: bool = False
 
     @model_validator(mode="after")
     def _refuse_demo_secret(self) -> Settings:

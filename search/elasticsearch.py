@@ -93,6 +93,11 @@ class ElasticsearchBackend:
                 self.es.indices.delete(index=index, ignore_unavailable=True)
                 if not self.es.indices.exists_alias(name=self.alias):
                     raise
+        else:
+            # Fields added to the mapping since the index was made (adding is allowed).
+            self.es.indices.put_mapping(
+                index=self.alias, properties={"quality": {"type": "integer"}}
+            )
 
     def _create_version(self) -> str:
         index = f"{self.alias}-v{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:6]}"
@@ -261,6 +266,7 @@ def to_source(document: IndexedDocument) -> dict[str, Any]:
         "modified": document.modified or None,
         "created": document.created or None,
         "title_sort": document.title_sort,
+        "quality": document.quality,
         "package": document.package,
     }
     for stream in TEXT_STREAMS:

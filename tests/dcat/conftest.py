@@ -1,7 +1,7 @@
 """An in-process portal (the real app factory, a real database) loaded with the samples.
 
 The HTTP boundary is not the point of these tests, so they use FastAPI's
-TestClient against ``create_app``; one portal per database and module.
+TestClient against ``create_app``; one portal per database for the package.
 Harvest tests between real portal processes have their own fixtures.
 """
 
@@ -73,7 +73,7 @@ def in_process_portal(home: Path, *, database_url: str | None, backend: str, **s
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
+@pytest.fixture(scope="package", params=BACKENDS)
 def sample_portal(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[InProcessPortal]:

@@ -10,9 +10,9 @@ from typing import Any
 
 from datasets import groups as service
 from datasets import packages as package_service
-from datasets import repository
+from datasets import repository, timeliness
 from datasets.dictization import group_dict
-from datasets.models import Group
+from datasets.models import Group, utcnow
 from delta.errors import NotAuthorized, NotFound, ValidationFailed
 from open_portal.accounts import service as accounts
 from open_portal.ckan.params import as_bool, as_int, as_str_list, optional_str, required_str
@@ -29,6 +29,11 @@ def _show(ctx: ActionContext, data: dict[str, Any], *, organization: bool) -> di
         include_datasets=as_bool(data, "include_datasets"),
         dataset_limit=as_int(data, "limit", 1000, minimum=0, maximum=1000) or 0,
     )
+    if organization:
+        # On-time update rate of its datasets (docs/dcat.md, metadata quality).
+        out["update_timeliness"] = timeliness.organization_timeliness(
+            ctx.session, out["id"], now=utcnow()
+        )
     # Member lists name people: only the group's own members and sysadmins see them.
     if as_bool(data, "include_users", True) and ctx.actor.is_member_of(out["id"]):
         out["users"] = accounts.member_dicts(ctx.session, out["id"])

@@ -1,7 +1,8 @@
 """DCAT-AP publishing, harvesting and metadata quality
 
 The publisher identifier of organisations (USCC); harvest sources, jobs, the
-provenance record of each harvested dataset, and the scheduler's lease.
+provenance record of each harvested dataset, and the scheduler's lease; the
+last check of each link resource (metadata quality).
 
 Revision ID: 0006
 Revises: 0003
@@ -89,6 +90,17 @@ def upgrade() -> None:
         sa.UniqueConstraint("package_id"),
     )
     op.create_table(
+        "resource_link_check",
+        sa.Column("resource_id", sa.String(length=36), nullable=False),
+        sa.Column("url", sa.String(length=2000), nullable=False),
+        sa.Column("checked_at", sa.DateTime(), nullable=False),
+        sa.Column("ok", sa.Boolean(), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=True),
+        sa.Column("error", sa.String(length=500), nullable=True),
+        sa.ForeignKeyConstraint(["resource_id"], ["resource.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("resource_id"),
+    )
+    op.create_table(
         "harvest_lease",
         sa.Column("name", sa.String(length=50), nullable=False),
         sa.Column("holder", sa.String(length=100), nullable=False),
@@ -101,6 +113,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("harvest_lease")
+    op.drop_table("resource_link_check")
     op.drop_table("harvest_object")
     with op.batch_alter_table("harvest_job", schema=None) as batch_op:
         batch_op.drop_index("ix_harvest_job_one_open")
