@@ -20,17 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from datasets.models import Activity, Group, Package
-from standards.update_frequency import EXPECTED_INTERVAL, UpdateFrequency
+from standards.update_frequency import EXPECTED_INTERVAL, PERIOD, UpdateFrequency
 
-# The period each frequency promises one update in.
-PERIODS = {
-    UpdateFrequency.REALTIME: timedelta(days=1),
-    UpdateFrequency.DAILY: timedelta(days=1),
-    UpdateFrequency.WEEKLY: timedelta(days=7),
-    UpdateFrequency.MONTHLY: timedelta(days=30),
-    UpdateFrequency.QUARTERLY: timedelta(days=91),
-    UpdateFrequency.YEARLY: timedelta(days=365),
-}
 UPDATES = ("new package", "changed package")
 WINDOW_DAYS = 365
 OVERDUE_LISTED = 20
@@ -54,7 +45,7 @@ def dataset_record(
     window: timedelta,
 ) -> DatasetRecord | None:
     """Promised and kept periods of one dataset (None: it owes nothing yet)."""
-    period = PERIODS[frequency]
+    period = PERIOD[frequency]
     start = max(now - window, created)
     expected = int((now - start) / period)
     last = max([*updates, created])
@@ -72,7 +63,7 @@ def organization_timeliness(
     packages = session.execute(
         select(Package.id, Package.name, Package.update_frequency, Package.metadata_created)
         .where(Package.owner_org == org_id, Package.state == "active")
-        .where(Package.update_frequency.in_([f.value for f in PERIODS]))
+        .where(Package.update_frequency.in_([f.value for f in PERIOD]))
     ).all()
     updates: dict[str, list[datetime]] = defaultdict(list)
     ids = [row.id for row in packages]

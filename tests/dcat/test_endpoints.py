@@ -233,3 +233,8 @@ def test_schemaorg_document_of_a_dataset(sample_portal: InProcessPortal) -> None
     assert doc["distribution"][0]["contentUrl"].startswith(f"{SITE}/dataset/")
     conditional = sample_portal.client.get(f"/dataset/{CONDITIONAL}/schema.org.json").json()
     assert "distribution" not in conditional
+
+
+def test_status_show_names_what_is_served(sample_portal: InProcessPortal) -> None:
+    status = sample_portal.client.get("/api/3/action/status_show").json()["result"]
+    assert {"delta-dcat", "delta-harvest"} <= set(status["extensions"])
