@@ -199,6 +199,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--datasets", type=int, default=10_000, help="datasets at the source")
     parser.add_argument("--skip-postgres", action="store_true", help="only the SQLite target")
+    parser.add_argument("--skip-harvest", action="store_true", help="only /catalog.ttl")
     args = parser.parse_args()
     figures: dict[str, Any] = {"datasets": args.datasets}
     with ExitStack() as stack:
@@ -216,13 +217,14 @@ def main() -> None:
         server = PortalServer(home=work / "source", env=env, port=port)
         server.start()
         stack.callback(server.stop)
-        say("baseline: ckanapi dump datasets --all")
-        figures["baseline_ckanapi_dump"] = ckanapi_baseline(site, work / "dump.jsonl")
-        say("harvest into SQLite")
-        figures["harvest_sqlite"] = harvest_into(
-            work / "t-sqlite", source_url=site, database_url=None
-        )
-        if not args.skip_postgres:
+        if not args.skip_harvest:
+            say("baseline: ckanapi dump datasets --all")
+            figures["baseline_ckanapi_dump"] = ckanapi_baseline(site, work / "dump.jsonl")
+            say("harvest into SQLite")
+            figures["harvest_sqlite"] = harvest_into(
+                work / "t-sqlite", source_url=site, database_url=None
+            )
+        if not (args.skip_postgres or args.skip_harvest):
             say("harvest into PostgreSQL")
             with temporary_database() as url:
                 figures["harvest_postgresql"] = harvest_into(

@@ -113,7 +113,8 @@ def add_region_scheme(graph: Graph, site_url: str) -> URIRef:
 
 
 def new_graph() -> Graph:
-    graph = Graph()
+    """A graph binding our prefixes only (not rdflib's three dozen defaults)."""
+    graph = Graph(bind_namespaces="none")
     for prefix, namespace in PREFIXES.items():
         graph.bind(prefix, namespace)
     return graph

@@ -7,9 +7,11 @@ prefixes the graph binds; it parses back to exactly the same graph.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from rdflib import Graph
+from rdflib import RDF, BNode, Graph, URIRef
+from rdflib.term import Node
 
 
 @dataclass(frozen=True)
@@ -42,10 +44,73 @@ BY_MEDIA_TYPE = {
 
 
 def serialize(graph: Graph, rdf_format: RdfFormat) -> bytes:
+    if rdf_format is TURTLE:
+        return turtle(graph)
     if rdf_format is JSON_LD:
         context = {prefix: str(namespace) for prefix, namespace in graph.namespaces() if prefix}
         return graph.serialize(format="json-ld", context=context, encoding="utf-8")
     return graph.serialize(format=rdf_format.rdflib_name, encoding="utf-8")
+
+
+_DCAT = "http://www.w3.org/ns/dcat#"
+_FIRST: dict[Node, int] = {
+    URIRef(_DCAT + "Catalog"): 0,
+    URIRef(_DCAT + "Dataset"): 1,
+    URIRef(_DCAT + "Distribution"): 2,
+}
+# Conservative subsets of Turtle's PN_PREFIX and PN_LOCAL: anything else is written <in full>.
+_PREFIX_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+_LOCAL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+
+
+def turtle(graph: Graph) -> bytes:
+    """Turtle, one subject after another, prefixed names for the namespaces the graph binds.
+
+    rdflib's own Turtle serialiser looks every IRI up in a prefix trie that grows with
+    each distinct IRI path (every dataset's distributions make one), so its time grows
+    with the square of the catalogue (13.7 s for 1,000 datasets, measured). This writer
+    is linear and parses back to the same graph (tested for every form).
+    """
+    spaces = sorted(
+        ((str(ns), prefix) for prefix, ns in graph.namespaces() if _PREFIX_NAME.match(prefix)),
+        key=lambda item: -len(item[0]),
+    )
+    by_first_char: dict[str, list[tuple[str, str]]] = {}
+    for namespace, prefix in spaces:
+        by_first_char.setdefault(namespace[:8], []).append((namespace, prefix))
+    names: dict[Node, str] = {RDF.type: "a"}
+
+    def term(node: Node) -> str:
+        found = names.get(node)
+        if found is not None:
+            return found
+        text = node.n3()
+        if isinstance(node, URIRef):
+            iri = str(node)
+            for namespace, prefix in by_first_char.get(iri[:8], ()):
+                local = iri[len(namespace) :]
+                if iri.startswith(namespace) and _LOCAL_NAME.match(local):
+                    text = f"{prefix}:{local}"
+                    break
+            names[node] = text
+        return text
+
+    lines = [
+        f"@prefix {prefix}: <{namespace}> ."
+        for namespace, prefix in sorted(spaces, key=lambda item: item[1])
+    ]
+    lines.append("")
+
+    def order(node: Node) -> tuple[int, str]:
+        """The catalogue first, then datasets, distributions, the rest; blank nodes last."""
+        rank = min((_FIRST.get(kind, 3) for kind in graph.objects(node, RDF.type)), default=3)
+        return (rank + (4 if isinstance(node, BNode) else 0), str(node))
+
+    for subject in sorted(set(graph.subjects()), key=order):
+        pairs = sorted((term(p), term(o)) for p, o in graph.predicate_objects(subject))
+        body = " ;\n    ".join(f"{p} {o}" for p, o in pairs)
+        lines.append(f"{term(subject)} {body} .\n")
+    return "\n".join(lines).encode("utf-8")
 
 
 def parse(data: bytes | str, rdf_format: RdfFormat) -> Graph:

@@ -216,3 +216,22 @@ def test_examples_of_this_file_pass_the_official_shapes() -> None:
 def test_content_negotiation(accept: str, expected: str | None) -> None:
     found = rdf_formats.negotiate(accept)
     assert (found.extension if found else None) == expected
+
+
+def test_the_turtle_writer_round_trips_awkward_terms() -> None:
+    from rdflib import BNode
+
+    g = dcat_ap.new_graph()
+    subject = URIRef("http://x.test/dataset/1.2/3")
+    g.add((subject, v.DCTERMS.title, Literal('引号 " 与\n换行 \\ 反斜杠 \t', lang="zh")))
+    g.add((subject, v.DCTERMS.identifier, Literal("42", datatype=v.XSD.integer)))
+    g.add((subject, v.DCAT.keyword, Literal("'single' \"double\" '''triple'''")))
+    g.add((subject, URIRef("http://purl.org/dc/terms/1starts-with-digit"), Literal(True)))
+    g.add((subject, v.DCTERMS.source, URIRef("http://x.test/a%20b?c=d&e=f#frag.ment")))
+    g.add((subject, URIRef(str(v.DCTERMS) + "with.dot"), Literal(1.5)))
+    period = BNode()
+    g.add((subject, v.DCTERMS.temporal, period))
+    g.add((period, v.DCAT.startDate, Literal("2024", datatype=v.XSD.gYear)))
+    text = rdf_formats.serialize(g, rdf_formats.TURTLE)
+    assert isomorphic(g, rdf_formats.parse(text, rdf_formats.TURTLE))
+    assert isomorphic(g, rdf_formats.parse(g.serialize(format="turtle"), rdf_formats.TURTLE))
