@@ -7,9 +7,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from datasets.access import Principal, can_read_package
+from datasets import policy
 from datasets.dictization import iso
 from datasets.models import Activity
+from datasets.policy import Principal
 
 
 def record(
@@ -59,14 +60,7 @@ def _readable_version(actor: Principal, row: Activity) -> bool:
     package = (row.data or {}).get("package")
     if not isinstance(package, dict):
         return True
-    return can_read_package(
-        actor,
-        state=str(package.get("state") or "active"),
-        private=bool(package.get("private")),
-        open_class=str(package.get("open_class") or ""),
-        owner_org=package.get("owner_org"),
-        creator=package.get("creator_user_id"),
-    )
+    return policy.can(actor, policy.Action.READ, policy.Dataset.from_dict(package))
 
 
 def activity_dict(activity: Activity) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+from datasets import links
 from datasets.models import Group, Package, Resource, utcnow
 from standards import licences, quality
 from standards.open_classes import OpenClass
@@ -59,6 +60,12 @@ def is_access_url(site_url: str, resource: Resource, url: str) -> bool:
     return url.startswith(prefix)
 
 
+def _printable_link(url: str | None) -> str:
+    """The link as printed: one the catalogue would not accept now (a row from before
+    the database refused them) is printed empty, never as javascript:, data:, file:..."""
+    return url if url and links.is_allowed(url) else ""
+
+
 def _is_url(value: Any) -> bool:
     return isinstance(value, str) and value.strip().lower().startswith(("http://", "https://"))
 
@@ -72,14 +79,18 @@ def resource_dict(
     conditional = open_class == OpenClass.CONDITIONAL
     hide = conditional and not reveal
     url = resource.url
-    if resource.url_type == "upload" and url and "/" not in url:
+    if resource.url_type == "upload" and url and "/" not in url and ":" not in url:
         url = download_url(site_url, resource.package_id, resource.id, url)
     elif hide and url:
         url = download_url(site_url, resource.package_id, resource.id, LINK_SEGMENT)
+    else:
+        url = _printable_link(url)
     out: dict[str, Any] = {
         key: value
         for key, value in (resource.extras or {}).items()
-        if key not in RESOURCE_CORE_KEYS and not (hide and _is_url(value))
+        if key not in RESOURCE_CORE_KEYS
+        and not (hide and _is_url(value))
+        and not (links.is_url_key(key) and isinstance(value, str) and not links.is_allowed(value))
     }
     out.update(
         {
@@ -143,8 +154,8 @@ def group_dict(group: Group, *, package_count: int | None = None) -> dict[str, A
         "display_name": group.title or group.name,
         "title_en": group.title_en,
         "description": group.description,
-        "image_url": group.image_url,
-        "image_display_url": group.image_url,
+        "image_url": _printable_link(group.image_url),
+        "image_display_url": _printable_link(group.image_url),
         "type": group.type,
         "is_organization": group.is_organization,
         "approval_status": group.approval_status,
@@ -169,7 +180,7 @@ def organization_summary(group: Group) -> dict[str, Any]:
         "title_en": group.title_en,
         "type": "organization",
         "description": group.description,
-        "image_url": group.image_url,
+        "image_url": _printable_link(group.image_url),
         "created": iso(group.created),
         "is_organization": True,
         "approval_status": group.approval_status,
@@ -194,7 +205,7 @@ def package_dict(package: Package, *, site_url: str, reveal: bool = False) -> di
         "license_title": licences.title_of(package.license_id),
         "license_url": licence.url if licence else None,
         "isopen": bool(licence and licence.open),
-        "url": package.url,
+        "url": _printable_link(package.url) or None,
         "version": package.version,
         "state": package.state,
         "type": package.type,
@@ -233,7 +244,7 @@ def package_dict(package: Package, *, site_url: str, reveal: bool = False) -> di
                 "title": g.title,
                 "display_name": g.title or g.name,
                 "description": g.description,
-                "image_display_url": g.image_url,
+                "image_display_url": _printable_link(g.image_url),
             }
             for g in package.groups
         ],

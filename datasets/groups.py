@@ -10,13 +10,13 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from datasets import activity, fields, repository
-from datasets.access import Principal
+from datasets import activity, fields, policy, repository
 from datasets.dictization import group_dict, package_dict
 from datasets.models import Group, Package, new_id, package_group
+from datasets.policy import Action, Principal
 from datasets.schemas import GroupIn, parse_model
 from datasets.unit import CatalogUnit
-from delta.errors import ErrorDict, NotAuthorized, NotFound, ValidationFailed
+from delta.errors import ErrorDict, NotFound, ValidationFailed
 from standards import regions
 from standards.identifiers import uscc
 
@@ -80,8 +80,12 @@ def list_groups(
 def create_group(
     unit: CatalogUnit, *, actor: Principal, data: dict[str, Any], organization: bool
 ) -> Group:
-    if not actor.sysadmin:
-        raise NotAuthorized(f"User {actor.name or 'anonymous'} not authorized to create groups")
+    policy.require(
+        actor,
+        Action.CREATE_GROUP,
+        policy.SITE,
+        message=f"User {actor.name or 'anonymous'} not authorized to create groups",
+    )
     spec = parse_model(GroupIn, fields.lift_first_class(data, GROUP_FIRST_CLASS))
     errors: ErrorDict = {}
     if not spec.name:
@@ -112,10 +116,12 @@ def update_group(
     if not isinstance(ref, str) or not ref:
         raise ValidationFailed.on("id", "Missing value")
     group = find_active(unit, ref, organization=organization)
-    if not actor.can_admin(group.id):
-        raise NotAuthorized(
-            f"User {actor.name or 'anonymous'} not authorized to edit group {group.id}"
-        )
+    policy.require(
+        actor,
+        Action.MANAGE,
+        target_of(group),
+        message=f"User {actor.name or 'anonymous'} not authorized to edit group {group.id}",
+    )
     if patch:
         data = {**group_dict(group), **data}
     spec = parse_model(GroupIn, fields.lift_first_class(data, GROUP_FIRST_CLASS))
@@ -138,10 +144,12 @@ def update_group(
 
 def delete_group(unit: CatalogUnit, *, actor: Principal, ref: str, organization: bool) -> None:
     group = find_active(unit, ref, organization=organization)
-    if not actor.can_admin(group.id):
-        raise NotAuthorized(
-            f"User {actor.name or 'anonymous'} not authorized to delete group {group.id}"
-        )
+    policy.require(
+        actor,
+        Action.MANAGE,
+        target_of(group),
+        message=f"User {actor.name or 'anonymous'} not authorized to delete group {group.id}",
+    )
     if organization and _has_datasets(unit, group):
         raise ValidationFailed(
             {"message": ["Organization cannot be deleted while it still has datasets"]}
@@ -150,6 +158,13 @@ def delete_group(unit: CatalogUnit, *, actor: Principal, ref: str, organization:
     unit.session.flush()
     _record(unit, group, actor=actor, verb="deleted")
     unit.changed_packages.update(_dataset_ids(unit, group))
+
+
+def target_of(group: Group) -> policy.Organization | policy.Group:
+    """The group as the access policy knows it."""
+    if group.is_organization:
+        return policy.Organization(group.id)
+    return policy.Group(group.id)
 
 
 def find_active(unit: CatalogUnit, ref: str, *, organization: bool) -> Group:
@@ -203,9 +218,7 @@ def _record(unit: CatalogUnit, group: Group, *, actor: Principal, verb: str) -> 
 
 
 def _visible_datasets(unit: CatalogUnit, actor: Principal, group: Group) -> Any:
-    stmt = repository.visible_filter(
-        select(Package), actor, include_private=True, include_drafts=False
-    )
+    stmt = select(Package).where(policy.readable_datasets(actor))
     if group.is_organization:
         return stmt.where(Package.owner_org == group.id)
     return stmt.join(package_group, package_group.c.package_id == Package.id).where(

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from datasets.access import package_labels
+from datasets import policy
 from datasets.dictization import package_dict
 from datasets.models import Package
 from search.protocol import IndexDoc, SearchBackend
@@ -26,13 +26,7 @@ class CatalogIndexer:
     def doc_for(self, package: Package) -> IndexDoc:
         return IndexDoc(
             package=package_dict(package, site_url=self.site_url),
-            permission_labels=package_labels(
-                state=package.state,
-                private=package.private,
-                open_class=package.open_class,
-                owner_org=package.owner_org,
-                creator=package.creator_user_id,
-            ),
+            permission_labels=policy.dataset_labels(policy.Dataset.of(package)),
         )
 
     def sync(self, sessions: sessionmaker[Session], package_ids: Iterable[str]) -> None:

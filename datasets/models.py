@@ -16,6 +16,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -28,6 +29,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from datasets import links
 
 if TYPE_CHECKING:
     from datasets.harvest.models import HarvestObject
@@ -103,6 +106,7 @@ class Package(Base):
         Index("ix_package_state_private", "state", "private"),
         Index("ix_package_owner_org", "owner_org"),
         Index("ix_package_metadata_modified", "metadata_modified"),
+        CheckConstraint(links.PACKAGE_URL_CHECK, name="ck_package_url_scheme"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -170,7 +174,10 @@ class PackageExtra(Base):
 
 class Resource(Base):
     __tablename__ = "resource"
-    __table_args__ = (Index("ix_resource_package_id", "package_id", "position"),)
+    __table_args__ = (
+        Index("ix_resource_package_id", "package_id", "position"),
+        CheckConstraint(links.RESOURCE_URL_CHECK, name="ck_resource_url_scheme"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     package_id: Mapped[str] = mapped_column(ForeignKey("package.id", ondelete="CASCADE"))

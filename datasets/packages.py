@@ -12,36 +12,25 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from datasets import activity, fields, repository, resources
-from datasets.access import Principal, can_read_package
+from datasets import changes, fields, policy, repository, resources
 from datasets.dictization import package_dict
 from datasets.models import Group, Package, PackageExtra, new_id, utcnow
+from datasets.policy import Action, Principal
 from datasets.schemas import PackageIn, TagIn, parse_model
 from datasets.unit import CatalogUnit
-from delta.errors import ErrorDict, NotAuthorized, NotFound, ValidationFailed
+from delta.errors import ErrorDict, NotFound, ValidationFailed
 
 
 @dataclass(frozen=True)
 class _Shown:
-    """A package dict with what deciding who may read it needs (cacheable for everyone)."""
+    """A package dict with the facts deciding who may read it (cacheable for everyone)."""
 
-    state: str
-    private: bool
-    open_class: str
-    owner_org: str | None
-    creator: str | None
+    dataset: policy.Dataset
     result: dict[str, Any]
 
     @classmethod
     def of(cls, package: Package, *, site_url: str) -> _Shown:
-        return cls(
-            state=package.state,
-            private=package.private,
-            open_class=package.open_class,
-            owner_org=package.owner_org,
-            creator=package.creator_user_id,
-            result=package_dict(package, site_url=site_url),
-        )
+        return cls(policy.Dataset.of(package), package_dict(package, site_url=site_url))
 
 
 def show_package(unit: CatalogUnit, *, actor: Principal, ref: str) -> dict[str, Any]:
@@ -56,29 +45,52 @@ def show_package(unit: CatalogUnit, *, actor: Principal, ref: str) -> dict[str, 
             # name, which another dataset's id may shadow.
             unit.reads.put(("package", ref), shown)
             unit.reads.put(("package", package.id), shown)
-    check_readable(actor, shown)
+    _require_read(actor, shown.dataset)
     # Callers may adjust what they return; the cached dict must stay as it is.
     return copy.deepcopy(shown.result)
 
 
-def get_readable_package(unit: CatalogUnit, *, actor: Principal, ref: str) -> Package:
-    return _readable(unit, actor=actor, ref=ref)
+def get_readable_package(
+    unit: CatalogUnit, *, actor: Principal, ref: str, for_update: bool = False
+) -> Package:
+    """``for_update``: the caller changes it (see repository.find_package)."""
+    package = repository.find_package(unit.session, ref, for_update=for_update)
+    if package is None:
+        raise NotFound("Dataset not found")
+    _require_read(actor, policy.Dataset.of(package))
+    return package
+
+
+def get_data_package(unit: CatalogUnit, *, actor: Principal, ref: str) -> Package:
+    """The dataset, when the caller may read its metadata and have its data."""
+    package = get_readable_package(unit, actor=actor, ref=ref)
+    policy.require(actor, Action.READ_DATA, policy.Dataset.of(package))
+    return package
 
 
 def create_package(unit: CatalogUnit, *, actor: Principal, data: dict[str, Any]) -> dict[str, Any]:
-    if actor.is_anonymous:
-        raise NotAuthorized("You must be logged in to create a dataset")
+    policy.require(
+        actor,
+        Action.CREATE_DATASET,
+        policy.SITE,
+        message="You must be logged in to create a dataset",
+    )
     spec = parse_model(PackageIn, fields.lift_first_class(data))
     errors: ErrorDict = {}
     if not spec.name:
         errors["name"] = ["Missing value"]
     org = _owner_org(unit, spec.owner_org, errors)
-    if org is not None and not actor.can_edit_in(org.id):
-        raise NotAuthorized(f"User {actor.name} not authorized to add dataset to this organization")
+    if org is not None:
+        policy.require(
+            actor,
+            Action.CREATE_DATASET,
+            policy.Organization(org.id),
+            message=f"User {actor.name} not authorized to add dataset to this organization",
+        )
     if spec.name and repository.ref_taken(unit.session, Package, spec.name):
         errors.setdefault("name", []).append("That URL is already in use.")
     if spec.id is not None:
-        if not actor.sysadmin:
+        if not policy.can(actor, Action.CHOOSE_DATASET_ID, policy.SITE):
             errors["id"] = ["Only sysadmins may choose a dataset id"]
         elif repository.ref_taken(unit.session, Package, spec.id):
             errors["id"] = ["Dataset id already exists"]
@@ -88,7 +100,7 @@ def create_package(unit: CatalogUnit, *, actor: Principal, data: dict[str, Any])
         raise ValidationFailed(errors)
     unit.session.add(package)
     unit.session.flush()
-    return _finish(unit, package, actor=actor, activity_type="new package")
+    return changes.finish(unit, package, actor=actor, activity_type="new package")
 
 
 def update_package(
@@ -97,11 +109,15 @@ def update_package(
     ref = data.get("id") or data.get("name")
     if not isinstance(ref, str) or not ref:
         raise ValidationFailed.on("id", "Missing value")
-    package = repository.find_package(unit.session, ref)
+    package = repository.find_package(unit.session, ref, for_update=True)
     if package is None:
         raise NotFound("Dataset not found")
-    if not actor.can_edit_in(package.owner_org):
-        raise NotAuthorized(f"User {actor.name} not authorized to edit package {package.id}")
+    policy.require(
+        actor,
+        Action.UPDATE,
+        policy.Dataset.of(package),
+        message=f"User {actor.name} not authorized to edit package {package.id}",
+    )
     if patch:
         # The dataset as its editor sees it: the public form of a conditional dataset
         # leaves out URL-valued resource extras, and patching would delete them.
@@ -117,73 +133,44 @@ def update_package(
         errors["name"] = ["That URL is already in use."]
     if spec.owner_org is not None and spec.owner_org not in (package.owner_org, _org_name(package)):
         org = _owner_org(unit, spec.owner_org, errors)
-        if org is not None and not actor.can_edit_in(org.id):
-            raise NotAuthorized("Not authorized to move the dataset into that organization")
+        if org is not None:
+            policy.require(
+                actor,
+                Action.CREATE_DATASET,
+                policy.Organization(org.id),
+                message="Not authorized to move the dataset into that organization",
+            )
     _apply(unit, package, spec, actor=actor, errors=errors, creating=False)
     if errors:
         raise ValidationFailed(errors)
     package.metadata_modified = utcnow()
     unit.session.flush()
-    return _finish(unit, package, actor=actor, activity_type="changed package")
+    return changes.finish(unit, package, actor=actor, activity_type="changed package")
 
 
 def delete_package(unit: CatalogUnit, *, actor: Principal, ref: str) -> None:
-    package = repository.find_package(unit.session, ref)
+    package = repository.find_package(unit.session, ref, for_update=True)
     if package is None:
         raise NotFound("Dataset not found")
-    if not actor.can_edit_in(package.owner_org):
-        raise NotAuthorized(f"User {actor.name} not authorized to delete package {package.id}")
+    policy.require(
+        actor,
+        Action.DELETE,
+        policy.Dataset.of(package),
+        message=f"User {actor.name} not authorized to delete package {package.id}",
+    )
     package.state = "deleted"
     package.metadata_modified = utcnow()
     unit.session.flush()
-    _finish(unit, package, actor=actor, activity_type="deleted package")
+    changes.finish(unit, package, actor=actor, activity_type="deleted package")
 
 
-def touch(unit: CatalogUnit, package: Package, *, actor: Principal) -> dict[str, Any]:
-    """Record a change made below the package (a resource) on the package itself."""
-    package.metadata_modified = utcnow()
-    unit.session.flush()
-    unit.session.refresh(package)
-    return _finish(unit, package, actor=actor, activity_type="changed package")
-
-
-def _readable(unit: CatalogUnit, *, actor: Principal, ref: str) -> Package:
-    package = repository.find_package(unit.session, ref)
-    if package is None:
-        raise NotFound("Dataset not found")
-    check_readable(actor, package)
-    return package
-
-
-def check_readable(actor: Principal, package: Package | _Shown) -> None:
-    """NotAuthorized (NotFound when deleted) unless ``actor`` may read ``package``."""
-    creator = package.creator if isinstance(package, _Shown) else package.creator_user_id
-    if not can_read_package(
+def _require_read(actor: Principal, dataset: policy.Dataset) -> None:
+    policy.require(
         actor,
-        state=package.state,
-        private=package.private,
-        open_class=package.open_class,
-        owner_org=package.owner_org,
-        creator=creator,
-    ):
-        if package.state == "deleted":
-            raise NotFound("Dataset not found")
-        raise NotAuthorized(f"User {actor.name or 'anonymous'} not authorized to read this dataset")
-
-
-def _finish(
-    unit: CatalogUnit, package: Package, *, actor: Principal, activity_type: str
-) -> dict[str, Any]:
-    result = package_dict(package, site_url=unit.site_url)
-    activity.record(
-        unit.session,
-        actor=actor,
-        object_id=package.id,
-        activity_type=activity_type,
-        data={"package": result},
+        Action.READ,
+        dataset,
+        message=f"User {actor.name or 'anonymous'} not authorized to read this dataset",
     )
-    unit.changed_packages.add(package.id)
-    return result
 
 
 def _org_name(package: Package) -> str | None:
@@ -299,7 +286,9 @@ def _set_groups(
         if group is None:
             problems.append({"name": ["Group does not exist"]})
             continue
-        if group.id not in current and not actor.is_member_of(group.id):
+        if group.id not in current and not policy.can(
+            actor, Action.ADD_DATASET, policy.Group(group.id)
+        ):
             problems.append({"name": [f"Not authorized to add datasets to group {group.name}"]})
             continue
         problems.append({})

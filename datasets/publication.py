@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from datasets import repository
+from datasets import policy
 from datasets.dictization import package_dict
 from datasets.models import Package, Resource, ResourceValidation
 
@@ -73,10 +73,9 @@ def public_page(
     where = []
     if modified_since is not None:
         where.append(Package.metadata_modified >= modified_since)
-    total = session.scalar(
-        repository.public_filter(select(func.count()).select_from(Package)).where(*where)
-    )
-    stmt = repository.public_filter(select(Package)).where(*where)
+    public = policy.public_datasets()
+    total = session.scalar(select(func.count()).select_from(Package).where(public, *where))
+    stmt = select(Package).where(public, *where)
     if after is not None:
         stmt = stmt.where(
             or_(

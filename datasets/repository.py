@@ -1,16 +1,17 @@
-"""Queries of the catalog. Services decide; this module only finds."""
+"""Queries of the catalog. Services decide; this module only finds -- and lists only
+what datasets.policy says the caller may read."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, false, func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from datasets.access import Principal
+from datasets import policy
 from datasets.models import (
     Group,
     Package,
@@ -21,18 +22,25 @@ from datasets.models import (
     package_group,
     package_tag,
 )
-from standards.open_classes import OpenClass
+from datasets.policy import Principal
 
 NamedT = TypeVar("NamedT")
 
 
-def find_by_ref(session: Session, model: type[NamedT], ref: str, *where: Any) -> NamedT | None:
+def find_by_ref(
+    session: Session,
+    model: type[NamedT],
+    ref: str,
+    *where: Any,
+    execution_options: dict[str, Any] | None = None,
+) -> NamedT | None:
     """By id or by name, as CKAN's ``id`` parameters accept both -- the id first, as
     CKAN does: names are chosen by editors, so an object named like another's id must
     never stand in for it (one ``id = ref OR name = ref`` query returns either row).
     ``model`` is a mapped class with ``id`` and ``name`` columns."""
     for column in (model.id, model.name):  # type: ignore[attr-defined]
-        found = session.scalars(select(model).where(column == ref, *where).limit(1)).first()
+        stmt = select(model).where(column == ref, *where).limit(1)
+        found = session.scalars(stmt, execution_options=execution_options or {}).first()
         if found is not None:
             return found
     return None
@@ -45,66 +53,42 @@ def ref_taken(session: Session, model: type[Any], ref: str) -> bool:
     return session.scalar(select(func.count()).where(or_(model.name == ref, model.id == ref))) != 0
 
 
-def find_package(session: Session, ref: str) -> Package | None:
+def find_package(session: Session, ref: str, *, for_update: bool = False) -> Package | None:
+    """The dataset ``ref`` names. ``for_update``: writers of one dataset take turns --
+    its row is locked first (the transaction waits for any other writer of it to
+    commit) and then read fresh, so a write never works from what another changed
+    meanwhile (two tag updates deleted each other's tag rows: StaleDataError, a 500)."""
+    if for_update:
+        lock_package(session, ref)
+        return find_by_ref(session, Package, ref, execution_options={"populate_existing": True})
     return find_by_ref(session, Package, ref)
+
+
+def lock_package(session: Session, ref: str) -> None:
+    """Take the write lock on the dataset ``ref`` names (by id or name) for this transaction.
+
+    A no-op UPDATE does it on both databases: PostgreSQL locks the row until commit
+    (and later reads see what the previous holder committed); SQLite takes its one
+    write lock before this transaction has read anything, so it reads fresh too.
+    """
+    session.execute(
+        update(Package)
+        .where(or_(Package.id == ref, Package.name == ref))
+        .values(state=Package.state)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def find_group(session: Session, ref: str, *, organization: bool) -> Group | None:
     return find_by_ref(session, Group, ref, Group.is_organization == organization)
 
 
-def find_resource(session: Session, resource_id: str) -> Resource | None:
+def find_resource(session: Session, resource_id: str, *, fresh: bool = False) -> Resource | None:
+    """The active resource ``resource_id``; ``fresh``: re-read what this session holds."""
     return session.scalars(
-        select(Resource).where(Resource.id == resource_id, Resource.state == "active")
+        select(Resource).where(Resource.id == resource_id, Resource.state == "active"),
+        execution_options={"populate_existing": fresh},
     ).first()
-
-
-StmtT = TypeVar("StmtT", bound=Select)
-
-
-def public_filter(stmt: StmtT) -> StmtT:
-    return stmt.where(
-        Package.state == "active",
-        Package.private.is_(False),
-        Package.open_class != OpenClass.CLOSED.value,
-    )
-
-
-def visible_filter(
-    stmt: Select[Any],
-    principal: Principal,
-    *,
-    include_private: bool,
-    include_drafts: bool,
-    include_deleted: bool = False,
-) -> Select[Any]:
-    """Datasets the principal may list: public ones, plus (on request) what they may see."""
-    states = ["active"] + (["draft"] if include_drafts else [])
-    if include_deleted:
-        states.append("deleted")
-    stmt = stmt.where(Package.state.in_(states))
-    if not include_private:
-        stmt = stmt.where(Package.private.is_(False), Package.open_class != OpenClass.CLOSED.value)
-    if principal.sysadmin:
-        return stmt
-    public = (
-        (Package.state == "active")
-        & Package.private.is_(False)
-        & (Package.open_class != OpenClass.CLOSED.value)
-    )
-    member_orgs = list(principal.capacities)
-    editor_orgs = [g for g, cap in principal.capacities.items() if cap in ("admin", "editor")]
-    member_view = Package.owner_org.in_(member_orgs) & (Package.state != "deleted")
-    editor_view = Package.owner_org.in_(editor_orgs)
-    # The creator's own view covers only datasets without an organisation (see access).
-    own_view = (
-        (Package.creator_user_id == principal.user_id)
-        & Package.owner_org.is_(None)
-        & (Package.state != "deleted")
-        if principal.user_id
-        else false()
-    )
-    return stmt.where(or_(public, member_view, editor_view, own_view))
 
 
 def package_names(
@@ -116,13 +100,10 @@ def package_names(
     include_private: bool = False,
     include_drafts: bool = False,
 ) -> Sequence[str]:
-    stmt = visible_filter(
-        select(Package),
-        principal,
-        include_private=include_private,
-        include_drafts=include_drafts,
+    readable = policy.readable_datasets(
+        principal, include_private=include_private, include_drafts=include_drafts
     )
-    names = select(stmt.subquery().c.name).order_by("name").offset(offset)
+    names = select(Package.name).where(readable).order_by(Package.name).offset(offset)
     if limit is not None:
         names = names.limit(limit)
     return session.scalars(names).all()
@@ -131,7 +112,7 @@ def package_names(
 def recent_packages(
     session: Session, principal: Principal, *, limit: int, offset: int
 ) -> Sequence[Package]:
-    stmt = visible_filter(select(Package), principal, include_private=True, include_drafts=False)
+    stmt = select(Package).where(policy.readable_datasets(principal))
     stmt = stmt.order_by(Package.metadata_modified.desc(), Package.id).limit(limit).offset(offset)
     return session.scalars(stmt).all()
 
@@ -147,25 +128,30 @@ def groups(session: Session, *, organization: bool) -> Sequence[Group]:
 def public_package_counts(session: Session, *, organization: bool) -> dict[str, int]:
     """Public dataset counts per organisation or group, as anonymous visitors see them."""
     if organization:
-        stmt = public_filter(select(Package.owner_org, func.count()).select_from(Package)).group_by(
-            Package.owner_org
+        stmt = (
+            select(Package.owner_org, func.count())
+            .where(policy.public_datasets())
+            .group_by(Package.owner_org)
         )
     else:
-        stmt = public_filter(
+        stmt = (
             select(package_group.c.group_id, func.count())
             .select_from(Package)
             .join(package_group, package_group.c.package_id == Package.id)
-        ).group_by(package_group.c.group_id)
+            .where(policy.public_datasets())
+            .group_by(package_group.c.group_id)
+        )
     return {group_id: count for group_id, count in session.execute(stmt).all() if group_id}
 
 
 def public_tags(session: Session, *, query: str | None) -> Sequence[str]:
-    stmt = public_filter(
+    stmt = (
         select(Tag.name)
         .distinct()
         .select_from(Package)
         .join(package_tag, package_tag.c.package_id == Package.id)
         .join(Tag, Tag.id == package_tag.c.tag_id)
+        .where(policy.public_datasets())
     )
     if query:
         stmt = stmt.where(Tag.name.contains(query, autoescape=True))

@@ -13,16 +13,16 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 import datasets.datastore.tables as datastore_tables
-from datasets import packages, repository
-from datasets.access import Principal
+from datasets import changes, links, policy, repository
 from datasets.dictization import RESOURCE_CORE_KEYS, is_access_url, resource_dict
 from datasets.models import DownloadCount, IngestJob, Package, Resource, new_id, utcnow
+from datasets.policy import Action, Principal
 from datasets.schemas import ResourceIn, parse_model
 from datasets.storage import Upload, safe_filename
 from datasets.unit import CatalogUnit
 from datasets.validation.formats import canonical, is_tabular
 from datasets.validation.sniff import sniff
-from delta.errors import ErrorDict, NotAuthorized, NotFound, ValidationFailed
+from delta.errors import ErrorDict, NotFound, ValidationFailed
 
 MAX_EXTRAS_BYTES = 64 * 1024
 
@@ -37,8 +37,32 @@ KNOWN_FORMATS = {
 
 def show_resource(unit: CatalogUnit, *, actor: Principal, ref: str) -> dict[str, Any]:
     resource = _find(unit, ref)
-    packages.check_readable(actor, resource.package)
+    policy.require(
+        actor,
+        Action.READ,
+        policy.Dataset.of(resource.package),
+        message=f"User {actor.name or 'anonymous'} not authorized to read this dataset",
+    )
     return resource_dict(resource, site_url=unit.site_url)
+
+
+def get_data_resource(
+    unit: CatalogUnit, *, actor: Principal, resource_id: str, package_ref: str | None = None
+) -> tuple[Package, Resource]:
+    """A resource and its dataset, when the caller may have the data."""
+    resource = _find(unit, resource_id)
+    if package_ref is not None and package_ref not in (resource.package_id, resource.package.name):
+        raise NotFound("Resource was not found.")
+    # The resource's own dataset, not whatever a lookup of its id by id-or-name finds.
+    package = resource.package
+    policy.require(
+        actor,
+        Action.READ,
+        policy.Dataset.of(package),
+        message=f"User {actor.name or 'anonymous'} not authorized to read this dataset",
+    )
+    policy.require(actor, Action.READ_DATA, policy.Dataset.of(package))
+    return package, resource
 
 
 def create_resource(
@@ -47,10 +71,10 @@ def create_resource(
     package_ref = data.get("package_id")
     if not isinstance(package_ref, str) or not package_ref:
         raise ValidationFailed.on("package_id", "Missing value")
-    package = repository.find_package(unit.session, package_ref)
+    package = repository.find_package(unit.session, package_ref, for_update=True)
     if package is None:
         raise NotFound("Dataset not found")
-    _check_editor(actor, package)
+    require_editor(actor, package)
     spec = parse_model(ResourceIn, data)
     errors: ErrorDict = {}
     if spec.id and repository.find_resource(unit.session, spec.id) is not None:
@@ -61,7 +85,7 @@ def create_resource(
     if errors:
         raise ValidationFailed(errors)
     package.resources.append(resource)
-    packages.touch(unit, package, actor=actor)
+    changes.touch(unit, package, actor=actor)
     return resource_dict(resource, site_url=unit.site_url)
 
 
@@ -76,9 +100,9 @@ def update_resource(
     ref = data.get("id")
     if not isinstance(ref, str) or not ref:
         raise ValidationFailed.on("id", "Missing value")
-    resource = _find(unit, ref)
+    resource = _find(unit, ref, for_update=True)
     package = resource.package
-    _check_editor(actor, package)
+    require_editor(actor, package)
     if patch:
         # As its editor sees it (see packages.update_package): nothing left out.
         data = {**resource_dict(resource, site_url=unit.site_url, reveal=True), **data}
@@ -87,19 +111,19 @@ def update_resource(
     _apply(unit, resource, spec, upload=upload, errors=errors, existing=True)
     if errors:
         raise ValidationFailed(errors)
-    packages.touch(unit, package, actor=actor)
+    changes.touch(unit, package, actor=actor)
     return resource_dict(resource, site_url=unit.site_url)
 
 
 def delete_resource(unit: CatalogUnit, *, actor: Principal, ref: str) -> None:
-    resource = _find(unit, ref)
+    resource = _find(unit, ref, for_update=True)
     package = resource.package
-    _check_editor(actor, package)
+    require_editor(actor, package)
     _retire(unit, resource)
     package.resources.remove(resource)
     for position, remaining in enumerate(package.resources):
         remaining.position = position
-    packages.touch(unit, package, actor=actor)
+    changes.touch(unit, package, actor=actor)
 
 
 def replace_all(
@@ -129,16 +153,25 @@ def replace_all(
     package.resources = kept
 
 
-def _find(unit: CatalogUnit, ref: str) -> Resource:
+def _find(unit: CatalogUnit, ref: str, *, for_update: bool = False) -> Resource:
+    """``for_update``: lock its dataset first, as every writer of a dataset does (see
+    repository.find_package), and read both fresh."""
     resource = repository.find_resource(unit.session, ref)
+    if resource is not None and for_update:
+        repository.lock_package(unit.session, resource.package_id)
+        resource = repository.find_resource(unit.session, ref, fresh=True)
     if resource is None or resource.package.state == "deleted":
         raise NotFound("Resource was not found.")
     return resource
 
 
-def _check_editor(actor: Principal, package: Package) -> None:
-    if not actor.can_edit_in(package.owner_org):
-        raise NotAuthorized(f"User {actor.name} not authorized to edit package {package.id}")
+def require_editor(actor: Principal, package: Package) -> None:
+    policy.require(
+        actor,
+        Action.UPDATE,
+        policy.Dataset.of(package),
+        message=f"User {actor.name} not authorized to edit package {package.id}",
+    )
 
 
 def _retire(unit: CatalogUnit, resource: Resource) -> None:
@@ -171,6 +204,8 @@ def _apply(
         pass
     else:
         # A link (or an upload record from another portal, which arrives as its URL).
+        if not links.is_allowed(spec.url):
+            errors["url"] = [links.MESSAGE]
         if resource.storage_key:
             unit.obsolete_files.append(resource.storage_key)
             resource.storage_key = None
@@ -259,6 +294,9 @@ def _extras(spec: ResourceIn, errors: ErrorDict) -> dict[str, Any]:
         for key, value in (spec.model_extra or {}).items()
         if key not in RESOURCE_CORE_KEYS and key != "upload"
     }
+    for key, value in extra.items():
+        if links.is_url_key(key) and isinstance(value, str) and not links.is_allowed(value):
+            errors[key] = [links.MESSAGE]
     try:
         encoded = json.dumps(extra, ensure_ascii=False)
     except (TypeError, ValueError):

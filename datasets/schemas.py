@@ -20,6 +20,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from datasets import links
 from delta.errors import ErrorDict, ValidationFailed
 
 NAME_MIN, NAME_MAX = 2, 100
@@ -83,10 +84,18 @@ def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
+def _link(value: str | None) -> str | None:
+    if not links.is_allowed(value):
+        raise _fail(links.MESSAGE)
+    return value
+
+
 Text = Annotated[str, AfterValidator(_no_control_chars)]
 ShortText = Annotated[Text, _limit(TITLE_MAX)]
 LongText = Annotated[Text, _limit(TEXT_MAX)]
 UrlText = Annotated[Text, _limit(URL_MAX)]
+# A link the catalogue prints and people follow: http, https or ftp only.
+LinkText = Annotated[UrlText, AfterValidator(_link)]
 Name = Annotated[str, BeforeValidator(_strip), AfterValidator(_name)]
 TagName = Annotated[str, AfterValidator(_tag_name)]
 Identifier = Annotated[Text, _limit(100)]
@@ -142,7 +151,7 @@ class PackageIn(Lenient):
     maintainer: ShortText | None = None
     maintainer_email: ShortText | None = None
     license_id: Annotated[Text, _limit(100)] | None = None
-    url: UrlText | None = None
+    url: LinkText | None = None
     version: Annotated[Text, _limit(100)] | None = None
     state: Literal["active", "draft", "deleted"] | None = None
     type: Annotated[Text, _limit(100)] | None = None
@@ -174,7 +183,7 @@ class GroupIn(Lenient):
     title: ShortText | None = None
     title_en: ShortText | None = None
     description: LongText | None = None
-    image_url: UrlText | None = None
+    image_url: LinkText | None = None
     region_code: Annotated[Text, _limit(6)] | None = None
     uscc: Annotated[Text, _limit(18)] | None = None
     extras: list[ExtraIn] | None = None

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -82,6 +83,19 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "before_cursor_execute", _transactional_ddl)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+
+
+# SQLSTATEs of PostgreSQL's serialization failure, deadlock and lock timeout.
+_CONTENTION_STATES = frozenset({"40001", "40P01", "55P03"})
+
+
+def is_contention(exc: OperationalError) -> bool:
+    """Whether a database error only says another transaction got in the way (retrying
+    may succeed): SQLite's busy database, PostgreSQL's serialization failures and deadlocks."""
+    state = getattr(exc.orig, "sqlstate", None)
+    if state in _CONTENTION_STATES:
+        return True
+    return "database is locked" in str(exc.orig) or "database table is locked" in str(exc.orig)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -45,11 +45,3 @@ class BadRequest(DomainError):
         super().__init__(message)
         self.message = message
         self.status = status
-
-
-class SearchQueryError(DomainError):
-    """A search query that cannot be parsed or run."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message

@@ -40,7 +40,7 @@ def load_corpus(env: dict[str, str], limit: int | None) -> None:
     """Load organisations and datasets in-process through the services (no HTTP)."""
     os.environ.update(env)
     from datasets import groups, packages
-    from datasets.access import Principal
+    from datasets.policy import Principal
     from delta import migrations
     from delta.settings import load_settings
     from open_portal.runtime import Portal

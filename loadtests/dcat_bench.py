@@ -36,8 +36,8 @@ import httpx
 from rdflib import Graph
 
 from datasets import groups, packages
-from datasets.access import Principal
 from datasets.harvest import jobs, sources
+from datasets.policy import Principal
 from datasets.unit import CatalogUnit
 from delta import migrations
 from delta.settings import load_settings

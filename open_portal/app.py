@@ -13,7 +13,9 @@ from delta.assets import router as vendor_router
 from delta.http import install_error_handlers
 from delta.logging import configure_logging
 from delta.settings import Settings, load_settings
+from open_portal import headers as security_headers
 from open_portal import pages
+from open_portal.ckan import openapi as ckan_openapi
 from open_portal.ckan.dispatcher import router as ckan_router
 from open_portal.datapackage import router as datapackage_router
 from open_portal.datastore_dump import router as dump_router
@@ -64,4 +66,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RdfNegotiation)
     app.include_router(pages.router)
     app.include_router(vendor_router)
+    ckan_openapi.install(app)
+    security_headers.install(app)
     return app

@@ -24,12 +24,12 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
+from datasets import resources as resource_service
 from datasets.datastore import search as datastore_search
 from datasets.datastore import service, tables
 from datasets.datastore.tables import Field
 from datasets.datastore.types import to_json, to_text
 from delta.errors import ValidationFailed
-from open_portal.applications import access
 from open_portal.downloads import caller, request_token
 from open_portal.runtime import Portal
 
@@ -80,7 +80,7 @@ async def dump(resource_id: str, request: Request) -> Response:
 def _plan(portal: Portal, resource_id: str, params: dict[str, Any], token: str | None) -> _Dump:
     with portal.unit_of_work() as unit:
         actor = caller(unit.session, token)
-        _, resource = access.data_resource(unit, actor=actor, resource_id=resource_id)
+        _, resource = resource_service.get_data_resource(unit, actor=actor, resource_id=resource_id)
         entry = service.require_table(unit.session, resource.id)
         fields = tables.fields_of(entry)
         for ignored in ("limit", "offset", "cursor"):

@@ -15,8 +15,8 @@ from typing import Any
 import datasets
 from datasets import groups, packages, repository
 from datasets import resources as resource_service
-from datasets.access import Principal
 from datasets.fields import FIRST_CLASS
+from datasets.policy import Principal
 from datasets.storage import Upload
 from delta.settings import Settings
 from open_portal.accounts import service as accounts

@@ -31,15 +31,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 
+from datasets import policy
 from datasets import resources as resource_service
-from datasets.access import Principal
 from datasets.models import Package, Resource, ResourceValidation
+from datasets.policy import Principal
 from delta.errors import NotFound
 from open_portal.accounts import service as accounts
 from open_portal.accounts.tokens import from_header
-from open_portal.applications import access
 from open_portal.runtime import Portal
-from standards.open_classes import OpenClass
 
 router = APIRouter()
 
@@ -63,10 +62,12 @@ def caller(session: Any, token: str | None) -> Principal:
     return accounts.principal_for(session, user)
 
 
-@router.api_route(
-    "/dataset/{package_id}/resource/{resource_id}/download/{filename:path}",
-    methods=["GET", "HEAD"],
-)
+DOWNLOAD_PATH = "/dataset/{package_id}/resource/{resource_id}/download/{filename:path}"
+
+
+# HEAD answers as GET does; listed once in the OpenAPI document (one operation id each).
+@router.head(DOWNLOAD_PATH, include_in_schema=False)
+@router.get(DOWNLOAD_PATH)
 async def download(package_id: str, resource_id: str, filename: str, request: Request) -> Response:
     portal: Portal = request.app.state.portal
     plan = await run_in_threadpool(
@@ -127,7 +128,7 @@ def _plan(
 ) -> _Plan:
     with portal.unit_of_work() as unit:
         actor = caller(unit.session, token)
-        package, resource = access.data_resource(
+        package, resource = resource_service.get_data_resource(
             unit, actor=actor, resource_id=resource_id, package_ref=package_ref
         )
         privacy = _cache_control(package)
@@ -155,8 +156,10 @@ def _plan(
 
 
 def _cache_control(package: Package) -> str:
-    public = package.open_class == OpenClass.UNCONDITIONAL and not package.private
-    # Public files may be cached anywhere but revalidated; others only by the caller.
+    """Files anyone may have may be cached anywhere (but revalidated); others only by
+    the caller -- a shared cache must not hand a draft's file to the next visitor."""
+    dataset = policy.Dataset.of(package)
+    public = policy.can(policy.ANONYMOUS, policy.Action.READ_DATA, dataset)
     return "public, no-cache" if public else "private, no-cache"
 
 
@@ -307,7 +310,7 @@ def _validation(
 ) -> dict[str, Any]:
     with portal.unit_of_work() as unit:
         actor = caller(unit.session, token)
-        _, resource = access.data_resource(
+        _, resource = resource_service.get_data_resource(
             unit, actor=actor, resource_id=resource_id, package_ref=package_ref
         )
         if not resource.validation_status:

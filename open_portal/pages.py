@@ -26,13 +26,11 @@ templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 def _overview(portal: Portal) -> dict[str, Any]:
     found = portal.search.search(
         SearchQuery(
-            q="", rows=0, facet_fields=("theme", "region_code", "organization"), facet_limit=-1
+            q="", rows=0, facet_fields=("theme", "province", "organization"), facet_limit=-1
         )
     )
-    provinces: dict[str, int] = {}
-    for code, count in found.facets.get("region_code", {}).items():
-        province = regions.province_of(code)
-        provinces[province] = provinces.get(province, 0) + count
+    # Counted as fq=region_code:<province> finds them: the province and all inside it.
+    provinces = found.facets.get("province", {})
     return {
         "datasets": found.count,
         "organizations": len(found.facets.get("organization", {})),

@@ -16,6 +16,7 @@ from search.datemath import canonical_timestamp
 from search.errors import SearchBackendError
 from search.fields import TEXT_STREAMS
 from search.protocol import PUBLIC_LABEL, IndexDoc, PackageDict
+from standards import regions as gbt2260
 
 # Keys CKAN extensions often keep in `extras` while our schema has them first-class.
 FIRST_CLASS_EXTRAS = (
@@ -138,9 +139,14 @@ def _keywords(package: PackageDict, private: bool) -> list[tuple[str, str, str]]
         if isinstance(r, dict)
     ]
     values += [
-        (key, _first_class(package, key))
-        for key in ("region_code", "open_class", "theme", "update_frequency")
+        (key, _first_class(package, key)) for key in ("open_class", "theme", "update_frequency")
     ]
+    # A dataset of Xuhui (310104) counts under Shanghai (310000) too; see search.fields.
+    region = _first_class(package, "region_code")
+    if region:
+        values += [("region_code", code) for code in gbt2260.enclosing(region)]
+        if gbt2260.is_well_formed(region):
+            values.append(("province", gbt2260.province_of(region)))
     seen: dict[tuple[str, str], tuple[str, str, str]] = {}
     for field_name, value in values:
         if value:

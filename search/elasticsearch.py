@@ -85,19 +85,20 @@ class ElasticsearchBackend:
             raise SearchBackendError(f"Elasticsearch: {exc}") from exc
 
     def _ensure_alias(self) -> None:
-        if not self.es.indices.exists_alias(name=self.alias):
-            index = self._create_version()
-            try:
-                self.es.indices.put_alias(index=index, name=self.alias)
-            except ApiError:
-                self.es.indices.delete(index=index, ignore_unavailable=True)
-                if not self.es.indices.exists_alias(name=self.alias):
-                    raise
-        else:
-            # Fields added to the mapping since the index was made (adding is allowed).
+        if self.es.indices.exists_alias(name=self.alias):
+            # Fields added since the index was made (a strict mapping would refuse
+            # documents carrying them); their values arrive with the next reindex.
             self.es.indices.put_mapping(
-                index=self.alias, properties={"quality": {"type": "integer"}}
+                index=self.alias, properties=es_dsl.mappings()["properties"]
             )
+            return
+        index = self._create_version()
+        try:
+            self.es.indices.put_alias(index=index, name=self.alias)
+        except ApiError:
+            self.es.indices.delete(index=index, ignore_unavailable=True)
+            if not self.es.indices.exists_alias(name=self.alias):
+                raise
 
     def _create_version(self) -> str:
         index = f"{self.alias}-v{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:6]}"

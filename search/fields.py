@@ -75,6 +75,9 @@ KEYWORD_FIELDS: tuple[str, ...] = (
     "open_class",
     "theme",
     "update_frequency",
+    # The province a dataset's region lies in (region_code itself also matches and
+    # counts every region containing the dataset's: a province holds its cities).
+    "province",
 )
 
 DATE_FIELDS: tuple[str, ...] = ("metadata_modified", "metadata_created")
@@ -88,6 +91,7 @@ FACET_FIELDS: tuple[str, ...] = (
     "region_code",
     "open_class",
     "theme",
+    "province",
 )
 
 DEFAULT_FIELD = "text"

@@ -282,13 +282,16 @@ def parse_sort(sort: str | None) -> tuple[tuple[SortKey, ...], str]:
 
 
 def _check_paging(query: SearchQuery, limits: SearchLimits) -> None:
-    for name, value in (("rows", query.rows), ("start", query.start)):
+    for name, value, most in (
+        ("rows", query.rows, limits.max_rows),
+        ("start", query.start, limits.max_start),
+    ):
         if isinstance(value, bool) or not isinstance(value, int):
-            raise SearchQueryError(f"{name} must be an integer")
-    if not 0 <= query.rows <= limits.max_rows:
-        raise SearchQueryError(f"rows must be between 0 and {limits.max_rows}")
-    if not 0 <= query.start <= limits.max_start:
-        raise SearchQueryError(f"start must be between 0 and {limits.max_start}")
+            raise SearchQueryError(f"{name} must be a whole number")
+        if value < 0:
+            raise SearchQueryError(f"{name} must be at least 0")
+        if value > most:
+            raise SearchQueryError(f"{name} must be at most {most}")
     if not isinstance(query.facet_limit, int) or query.facet_limit < -1:
         raise SearchQueryError("facet.limit must be -1 (no limit) or a non-negative integer")
     if not isinstance(query.facet_mincount, int) or query.facet_mincount < 0:
@@ -362,6 +365,8 @@ class _Compiler:
 
     def _term(self, term: Term, *, score: bool) -> Filter:
         kind = kind_of(term.field)
+        if term.field in ("region_code", "province"):
+            return _region_filter(term.field, keyword_norm(term.value))
         if kind == "keyword":
             return FKeyword(term.field, (keyword_norm(term.value),))
         streams = TEXT_FIELDS[term.field]
@@ -417,6 +422,18 @@ class _Compiler:
                 extras.append(ScoreClause(WEIGHT_GRAMS, "grams", streams, chinese))
         regions = tuple(sorted(self.regions))
         return Scoring(concepts, tuple(extras), regions, _ancestors(regions))
+
+
+def _region_filter(field: str, code: str) -> Filter:
+    """``region_code:C`` finds datasets of C and of every region inside it (a province
+    holds its cities and districts); ``province:C`` the same, for province codes only.
+    Decided on the stored region_code, so it holds for datasets indexed before the
+    enclosing regions were (their facets need ``delta search reindex``)."""
+    if not gbt2260.is_well_formed(code):
+        return FKeyword(field, (code,)) if field == "region_code" else FMatchNone()
+    if field == "province" and gbt2260.level_of(code) != "province":
+        return FMatchNone()
+    return FRegion((code,))
 
 
 def _concept_score(

@@ -260,6 +260,8 @@ class _Parser:
         if self.depth > self.limits.max_depth:
             self._fail("too deeply nested")
         self._skip_ws()
+        if self._at_end():
+            self._fail("unbalanced '(': missing ')'")
         if self._peek() == ")":
             self._fail("empty parentheses")
         node = self._query(field)

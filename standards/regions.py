@@ -73,6 +73,14 @@ def contains(outer: str, inner: str) -> bool:
     return False
 
 
+def enclosing(code: str) -> list[str]:
+    """``code`` and the wider regions that contain it (its city, its province), narrowest
+    first; a code that is not well-formed stands alone."""
+    if not is_well_formed(code):
+        return [code]
+    return list(dict.fromkeys((code, city_of(code), province_of(code))))
+
+
 @cache
 def gazetteer() -> dict[str, Region]:
     raw = json.loads(resources.files("standards.data").joinpath("gbt2260.json").read_text("utf-8"))

@@ -19,10 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from datasets import packages, repository
-from datasets.access import Principal
 from datasets.harvest.models import HarvestObject, HarvestSource
 from datasets.harvest.records import Gathered, Problem, Progress, Record
 from datasets.models import Group, Package, utcnow
+from datasets.policy import Principal
 from datasets.schemas import RESERVED_NAMES
 from datasets.unit import CatalogUnit
 from delta.errors import DomainError, ValidationFailed

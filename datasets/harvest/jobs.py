@@ -19,7 +19,6 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from datasets.access import Principal
 from datasets.harvest import schedule
 from datasets.harvest.ckan import CkanSource
 from datasets.harvest.dcat import DcatSource
@@ -27,6 +26,7 @@ from datasets.harvest.importer import Importer, Units
 from datasets.harvest.models import HarvestJob, HarvestSource
 from datasets.harvest.records import Gathered, Problem, Progress, SourceError, quiet
 from datasets.models import utcnow
+from datasets.policy import Principal
 from delta.db import transaction
 from delta.errors import ValidationFailed
 

@@ -18,11 +18,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from datasets import repository
-from datasets.access import Principal
 from datasets.harvest import schedule
 from datasets.harvest.dcat import is_web
 from datasets.harvest.models import HarvestJob, HarvestObject, HarvestSource
 from datasets.models import Group, utcnow
+from datasets.policy import Principal
 from datasets.schemas import Identifier, Name, ShortText, UrlText, parse_model
 from delta.errors import NotAuthorized, NotFound, ValidationFailed
 

@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from datasets import repository
-from datasets.access import Principal
+from datasets import policy, repository
 from datasets.dictization import iso
 from datasets.models import Group, Package, utcnow
+from datasets.policy import Principal
 from datasets.schemas import Lenient, MemberIn, Name, parse_model
 from delta import passwords
 from delta.errors import NotAuthorized, NotFound, ValidationFailed
@@ -70,14 +70,14 @@ def create_user(
 
 def user_dict(session: Session, user: User, *, viewer: Principal) -> dict[str, Any]:
     """CKAN's user dict; e-mail only for the user themself and sysadmins, never a hash."""
-    own = viewer.sysadmin or viewer.user_id == user.id
+    own = policy.can(viewer, policy.Action.READ_PRIVATE, policy.Account(user.id, user.state))
     # As CKAN: others count only public datasets -- counting private, draft and closed
     # ones too would tell anyone that hidden datasets exist, and how many.
     counted = select(func.count()).select_from(Package).where(Package.creator_user_id == user.id)
     if own:
         counted = counted.where(Package.state.in_(("active", "draft")))
     else:
-        counted = repository.public_filter(counted)
+        counted = counted.where(policy.public_datasets())
     created = session.scalar(counted)
     out: dict[str, Any] = {
         "id": user.id,
@@ -154,7 +154,13 @@ def principal_for(session: Session, user: User | None) -> Principal:
             .where(Membership.user_id == user.id, Group.state == "active")
         ).all()
     )
-    return Principal(user_id=user.id, name=user.name, sysadmin=user.sysadmin, capacities=capacities)
+    return Principal(
+        user_id=user.id,
+        name=user.name,
+        sysadmin=user.sysadmin,
+        capacities=capacities,
+        grants=policy.grants_of(session, user.id),
+    )
 
 
 def members(session: Session, group_id: str) -> Sequence[Membership]:

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from datasets.access import Principal
+from datasets.policy import Principal
 from delta import migrations
 from delta.errors import DomainError, ValidationFailed
 from delta.settings import load_settings

@@ -21,11 +21,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from datasets import policy
 from datasets import resources as resource_service
-from datasets.access import Principal
 from datasets.dictization import hide_links, resource_dict
 from datasets.models import Package, Resource
-from open_portal.applications.access import granted_packages, is_insider, may_have_data
+from datasets.policy import Action, Principal
 from standards.open_classes import OpenClass
 
 
@@ -55,6 +55,8 @@ def resource_for(
     package = row.package
     holder: dict[str, Any] = {
         "id": package.id,
+        "state": package.state,
+        "private": package.private,
         "open_class": package.open_class,
         "owner_org": package.owner_org,
         "creator_user_id": package.creator_user_id,
@@ -75,7 +77,9 @@ def activities_for(
     package dict of its time; the dataset's open class *now* decides the links: a
     version from before it became conditional must not show them to callers who
     may not have its data."""
-    if package.open_class != OpenClass.CONDITIONAL or may_have_data(session, actor, package):
+    if package.open_class != OpenClass.CONDITIONAL or policy.can(
+        actor, Action.READ_DATA, policy.Dataset.of(package)
+    ):
         return activities
     shown = []
     for record in activities:
@@ -90,14 +94,11 @@ def _reveal(
     session: Session, actor: Principal, site_url: str, packages: Iterable[dict[str, Any]]
 ) -> None:
     conditional = [p for p in packages if p.get("open_class") == OpenClass.CONDITIONAL]
-    if not conditional or actor.is_anonymous:
-        return
     allowed = {
         p["id"]
         for p in conditional
-        if is_insider(actor, owner_org=p.get("owner_org"), creator=p.get("creator_user_id"))
+        if policy.can(actor, Action.READ_DATA, policy.Dataset.from_dict(p))
     }
-    allowed |= granted_packages(session, actor.user_id, (p["id"] for p in conditional))
     if not allowed:
         return
     rows = {

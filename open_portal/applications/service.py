@@ -17,13 +17,12 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from datasets import repository
-from datasets.access import EDIT_CAPACITIES, Principal, can_read_package
+from datasets import policy, repository
 from datasets.dictization import iso
 from datasets.models import DataApplication, DataApplicationEvent, Package, utcnow
-from delta.errors import ErrorDict, NotAuthorized, NotFound, ValidationFailed
+from datasets.policy import Action, Principal
+from delta.errors import ErrorDict, NotFound, ValidationFailed
 from open_portal.accounts.models import User
-from open_portal.applications.access import is_insider
 from standards.open_classes import OpenClass
 
 MAX_TEXT = 4000
@@ -76,8 +75,9 @@ def _record(
 
 
 def submit(session: Session, *, actor: Principal, data: dict[str, Any]) -> DataApplication:
-    if actor.is_anonymous:
-        raise NotAuthorized("You must be logged in to apply for data")
+    policy.require(
+        actor, Action.APPLY, policy.SITE, message="You must be logged in to apply for data"
+    )
     ref = data.get("package_id") or data.get("id")
     if not isinstance(ref, str) or not ref.strip():
         raise ValidationFailed.on("package_id", "Missing value")
@@ -87,7 +87,7 @@ def submit(session: Session, *, actor: Principal, data: dict[str, Any]) -> DataA
         errors["package_id"] = ["This dataset is open to everyone; no application is needed"]
     elif package.open_class != OpenClass.CONDITIONAL:
         errors["package_id"] = ["This dataset is not open; its data cannot be applied for"]
-    elif is_insider(actor, owner_org=package.owner_org, creator=package.creator_user_id):
+    elif policy.can(actor, Action.READ_DATA, policy.Dataset.of(package)):
         errors["package_id"] = ["You already have access to this dataset's data"]
     elif _open_application(session, actor.user_id or "", package.id) is not None:
         errors["package_id"] = ["You already have a pending or approved application for it"]
@@ -174,8 +174,9 @@ def revoke(
 
 def show(session: Session, *, actor: Principal, application_id: str) -> DataApplication:
     application = session.get(DataApplication, application_id)
-    if application is None or not _may_see(actor, application):
+    if application is None:
         raise NotFound("Data-use application not found")
+    policy.require(actor, Action.READ, policy.Application.of(application))
     return application
 
 
@@ -189,14 +190,17 @@ def listing(
     offset: int = 0,
 ) -> list[DataApplication]:
     """Applications the caller may see: their own, and those their organisations review."""
-    if actor.is_anonymous:
-        raise NotAuthorized("You must be logged in to list data-use applications")
-    stmt = select(DataApplication).join(Package, Package.id == DataApplication.package_id)
-    if not actor.sysadmin:
-        reviewed = [org for org, cap in actor.capacities.items() if cap in EDIT_CAPACITIES]
-        stmt = stmt.where(
-            or_(DataApplication.applicant_id == actor.user_id, Package.owner_org.in_(reviewed))
-        )
+    policy.require(
+        actor,
+        Action.LIST_APPLICATIONS,
+        policy.SITE,
+        message="You must be logged in to list data-use applications",
+    )
+    stmt = (
+        select(DataApplication)
+        .join(Package, Package.id == DataApplication.package_id)
+        .where(policy.readable_applications(actor))
+    )
     if package_ref:
         stmt = stmt.where(or_(Package.id == package_ref, Package.name == package_ref))
     if state:
@@ -301,14 +305,7 @@ def _expiry(
 
 def _readable_package(session: Session, actor: Principal, ref: str) -> Package:
     package = repository.find_package(session, ref)
-    if package is None or not can_read_package(
-        actor,
-        state=package.state,
-        private=package.private,
-        open_class=package.open_class,
-        owner_org=package.owner_org,
-        creator=package.creator_user_id,
-    ):
+    if package is None or not policy.can(actor, Action.APPLY, policy.Dataset.of(package)):
         raise NotFound("Dataset not found")
     return package
 
@@ -326,22 +323,9 @@ def _open_application(session: Session, user_id: str, package_id: str) -> DataAp
     ).first()
 
 
-def _is_reviewer(actor: Principal, application: DataApplication) -> bool:
-    return actor.can_edit_in(application.package.owner_org)
-
-
-def _may_see(actor: Principal, application: DataApplication) -> bool:
-    return bool(actor.user_id) and (
-        actor.user_id == application.applicant_id or _is_reviewer(actor, application)
-    )
-
-
 def _reviewable(session: Session, actor: Principal, application_id: str) -> DataApplication:
     application = show(session, actor=actor, application_id=application_id)
-    if not _is_reviewer(actor, application):
-        raise NotAuthorized("Only an admin or editor of the dataset's organisation may decide")
-    if actor.user_id == application.applicant_id:
-        raise NotAuthorized("You cannot decide on your own application")
+    policy.require(actor, Action.DECIDE, policy.Application.of(application))
     return application
 
 

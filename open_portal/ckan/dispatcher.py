@@ -6,12 +6,15 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from datasets import repository
+from datasets import policy, repository
+from datasets.policy import Action
 from datasets.storage import Upload
+from delta.db import is_contention
 from delta.errors import DomainError, NotAuthorized, ValidationFailed
 from open_portal.accounts import service as accounts
 from open_portal.accounts.tokens import from_header
@@ -19,6 +22,7 @@ from open_portal.ckan import envelope, registry
 from open_portal.ckan.registry import ActionContext, ActionSpec
 from open_portal.ckan.request_data import Gate, UploadTarget, read_action_data
 from open_portal.runtime import Portal
+from search.errors import SearchQueryError
 
 log = logging.getLogger(__name__)
 
@@ -87,27 +91,23 @@ def _check_may_upload(
     with portal.sessions() as session:
         user = accounts.user_for_token(session, token) if token else None
         actor = accounts.principal_for(session, user)
-        if actor.is_anonymous:
-            raise NotAuthorized("You must be logged in to upload files")
         ref = fields.get("package_id" if action_name == "resource_create" else "id")
-        owner: str | None = None
-        known = False
+        package = None
         if isinstance(ref, str) and ref:
             if action_name == "resource_create":
                 package = repository.find_package(session, ref)
-                known, owner = package is not None, package.owner_org if package else None
             else:
                 resource = repository.find_resource(session, ref)
-                known = resource is not None
-                owner = resource.package.owner_org if resource is not None else None
+                package = resource.package if resource is not None else None
         # Without the target yet (fields after the file), at least be an editor somewhere.
         allowed = (
-            actor.can_edit_in(owner)
-            if known
-            else actor.sysadmin
-            or any(capacity in ("admin", "editor") for capacity in actor.capacities.values())
+            policy.can(actor, Action.UPDATE, policy.Dataset.of(package))
+            if package is not None
+            else policy.can(actor, Action.UPLOAD, policy.SITE)
         )
         if not allowed:
+            if actor.is_anonymous:
+                raise NotAuthorized("You must be logged in to upload files")
             raise NotAuthorized(f"User {actor.name} not authorized to upload files here")
 
 
@@ -131,10 +131,14 @@ def _execute(
                 uploads=uploads,
             )
             result = spec.fn(ctx, data)
-    except DomainError as exc:
+    except (DomainError, SearchQueryError) as exc:
         return envelope.from_error(url, exc)
-    except IntegrityError:
-        # Two requests raced for the same name or id; the loser changed nothing.
+    except (IntegrityError, StaleDataError, OperationalError) as exc:
+        if isinstance(exc, OperationalError) and not is_contention(exc):
+            log.exception("action %s failed", spec.name)
+            return envelope.internal_error(url)
+        # Two requests raced for the same object (a name, an id, a row); the one
+        # refused changed nothing and may simply try again.
         conflict = ValidationFailed.on(
             "message", "Another change to the same object happened at the same time; retry"
         )

@@ -7,14 +7,8 @@ from typing import Any
 
 from starlette.responses import Response
 
-from delta.errors import (
-    BadRequest,
-    DomainError,
-    NotAuthorized,
-    NotFound,
-    SearchQueryError,
-    ValidationFailed,
-)
+from delta.errors import BadRequest, DomainError, NotAuthorized, NotFound, ValidationFailed
+from search.errors import SearchQueryError
 from standards.masking import redact_identifiers
 
 
@@ -41,7 +35,7 @@ def bad_request(help_url: str, message: str, *, status: int = 400) -> Response:
     )
 
 
-def from_error(help_url: str, exc: DomainError) -> Response:
+def from_error(help_url: str, exc: DomainError | SearchQueryError) -> Response:
     if isinstance(exc, ValidationFailed):
         return failure(help_url, 409, {**exc.errors, "__type": "Validation Error"})
     if isinstance(exc, NotFound):
@@ -51,7 +45,7 @@ def from_error(help_url: str, exc: DomainError) -> Response:
         message = "Access denied" + (f": {exc.message}" if exc.message else "")
         return failure(help_url, 403, {"__type": "Authorization Error", "message": message})
     if isinstance(exc, SearchQueryError):
-        message = f"Search Query is invalid: {redact_identifiers(exc.message)!r}"
+        message = f"Search Query is invalid: {redact_identifiers(str(exc))!r}"
         return failure(help_url, 400, {"__type": "Search Query Error", "message": message})
     if isinstance(exc, BadRequest):
         return bad_request(help_url, exc.message, status=exc.status)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from datasets.access import Principal
+from datasets.policy import Principal
 from datasets.storage import Upload
 from datasets.unit import CatalogUnit
 
@@ -73,7 +73,11 @@ def action(
 
 
 def get(name: str) -> ActionSpec | None:
+    return all_actions().get(name)
+
+
+def all_actions() -> dict[str, ActionSpec]:
     # Importing the action modules fills the registry exactly once.
     from open_portal.ckan import actions  # noqa: F401
 
-    return REGISTRY.get(name)
+    return REGISTRY

@@ -16,9 +16,9 @@ from urllib.parse import urlencode
 from sqlalchemy import func, select
 
 from datasets import packages as package_service
-from datasets import publication, repository
-from datasets.access import ANONYMOUS
+from datasets import policy, publication
 from datasets.models import Package
+from datasets.policy import ANONYMOUS
 from datasets.unit import CatalogUnit
 from delta.errors import BadRequest, NotAuthorized, NotFound
 from standards import concept_schemes, dcat_ap, rdf_formats, schemaorg
@@ -117,8 +117,8 @@ def _paging(
 
 
 def _last_change(unit: CatalogUnit) -> datetime | None:
-    stmt = repository.public_filter(select(func.max(Package.metadata_modified)))
-    return unit.session.scalar(stmt.select_from(Package))
+    stmt = select(func.max(Package.metadata_modified)).where(policy.public_datasets())
+    return unit.session.scalar(stmt)
 
 
 def public_dataset(unit: CatalogUnit, ref: str) -> dict[str, Any]:

@@ -28,7 +28,7 @@ def _portal():  # type: ignore[no-untyped-def]
 
 def _sysadmin():  # type: ignore[no-untyped-def]
     """The command line runs with the server's own rights."""
-    from datasets.access import Principal
+    from datasets.policy import Principal
 
     return Principal(user_id=None, name="cli", sysadmin=True)
 

@@ -6,9 +6,9 @@ import secrets
 
 from sqlalchemy.exc import IntegrityError
 
-from datasets.access import Principal
 from datasets.harvest.jobs import HarvestEnv
 from datasets.harvest.scheduler import Scheduler
+from datasets.policy import Principal
 from delta.db import transaction
 from delta.errors import ValidationFailed
 from open_portal.accounts import service as accounts

@@ -18,7 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from datasets import packages
-from datasets.access import Principal
+from datasets.policy import Principal
 from delta import migrations
 from delta.settings import load_settings
 from open_portal import demo

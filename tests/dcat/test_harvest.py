@@ -18,8 +18,8 @@ import httpx
 import pytest
 from rdflib import URIRef
 
-from datasets.access import Principal
 from datasets.harvest import sources
+from datasets.policy import Principal
 from delta import migrations
 from open_portal.runtime import Portal
 from standards import rdf_formats

@@ -12,11 +12,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from datasets import groups
-from datasets.access import Principal
 from datasets.harvest import jobs, sources
 from datasets.harvest.models import HarvestJob, HarvestSource
 from datasets.harvest.scheduler import Lease
 from datasets.models import utcnow
+from datasets.policy import Principal
 from datasets.unit import CatalogUnit
 from delta import migrations
 from delta.db import make_engine, make_session_factory, transaction

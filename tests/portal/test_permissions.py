@@ -1,8 +1,10 @@
-"""The permission matrix: role x action x dataset kind, against a real server.
+"""Permissions against a real server, beyond the access table: nothing hidden leaks
+through any list, search or dump; membership management; sysadmin-only actions;
+accounts and tokens; activity history; leaving an organisation.
 
-Roles: anonymous, member, editor and admin of the owning organisation, a
-logged-in outsider (editor elsewhere), sysadmin. Kinds: public, private,
-draft, deleted, and a public-but-closed dataset (open class "closed").
+Who may read, have the data of, write and delete each kind of dataset is the access
+table (tests/support/access_table.py), checked on every path by
+tests/portal/test_access_matrix.py and rule by rule by tests/datasets/test_policy.py.
 """
 
 from __future__ import annotations
@@ -12,19 +14,12 @@ from typing import Any
 import pytest
 
 from tests.portal.conftest import Deployment
+from tests.support.access_table import KIND
 from tests.support.ckan import Api
 
-ROLES = (None, "outsider", "member", "editor", "org_admin", "sysadmin")
 KINDS = ("public", "private", "draft", "deleted", "closed")
-
-READERS = {
-    "public": set(ROLES),
-    "private": {"member", "editor", "org_admin", "sysadmin"},
-    "draft": {"member", "editor", "org_admin", "sysadmin"},
-    "closed": {"member", "editor", "org_admin", "sysadmin"},
-    "deleted": {"editor", "org_admin", "sysadmin"},
-}
-WRITERS = {"editor", "org_admin", "sysadmin"}
+# The kinds anonymous callers may not read, by the table.
+HIDDEN = tuple(kind for kind in KINDS if "anonymous" not in KIND[kind].read)
 
 
 def make_dataset(deployment: Deployment, kind: str) -> dict[str, Any]:
@@ -55,78 +50,13 @@ def datasets(deployment: Deployment) -> dict[str, dict[str, Any]]:
     return {kind: make_dataset(deployment, kind) for kind in KINDS}
 
 
-@pytest.mark.parametrize("role", ROLES, ids=lambda r: r or "anonymous")
-@pytest.mark.parametrize("kind", KINDS)
-def test_read(
-    deployment: Deployment, datasets: dict[str, dict[str, Any]], role: str | None, kind: str
-) -> None:
-    api = deployment.api(role)
-    answer = api.post("package_show", {"id": datasets[kind]["name"]})
-    if role in READERS[kind]:
-        assert answer.ok, answer.body
-        assert answer.result["id"] == datasets[kind]["id"]
-    else:
-        assert answer.status in (403, 404), answer.body
-        assert answer.error_type in ("Authorization Error", "Not Found Error")
-        assert "secret-" not in str(answer.body)
-    resource_id = datasets[kind]["resources"][0]["id"]
-    resource = api.post("resource_show", {"id": resource_id})
-    if role in READERS[kind] and kind != "deleted":
-        assert resource.ok
-    elif role not in READERS[kind]:
-        assert resource.status in (403, 404)
-        assert f"res-{kind}" not in str(resource.body)
-
-
-@pytest.mark.parametrize("role", ROLES, ids=lambda r: r or "anonymous")
-def test_create(deployment: Deployment, role: str | None) -> None:
-    api = deployment.api(role)
-    name = deployment.new_name("create")
-    answer = api.post("package_create", {"name": name, "title": "新建", "owner_org": "perm-org"})
-    if role in WRITERS:
-        assert answer.ok, answer.body
-        assert answer.result["creator_user_id"]
-    else:
-        assert answer.status == 403, answer.body
-        assert answer.error_type == "Authorization Error"
-        assert deployment.api("sysadmin").post("package_show", {"id": name}).status == 404
-
-
-@pytest.mark.parametrize("role", ROLES, ids=lambda r: r or "anonymous")
-@pytest.mark.parametrize("kind", KINDS)
-def test_update(deployment: Deployment, role: str | None, kind: str) -> None:
-    dataset = make_dataset(deployment, kind)
-    answer = deployment.api(role).post("package_patch", {"id": dataset["id"], "title": "改过了"})
-    after = deployment.api("sysadmin").post("package_show", {"id": dataset["id"]}).result
-    if role in WRITERS:
-        assert answer.ok, answer.body
-        assert after["title"] == "改过了"
-    else:
-        assert answer.status == 403, answer.body
-        assert after["title"] == dataset["title"]
-
-
-@pytest.mark.parametrize("role", ROLES, ids=lambda r: r or "anonymous")
-@pytest.mark.parametrize("kind", ("public", "private", "draft", "closed"))
-def test_delete(deployment: Deployment, role: str | None, kind: str) -> None:
-    dataset = make_dataset(deployment, kind)
-    answer = deployment.api(role).post("package_delete", {"id": dataset["id"]})
-    after = deployment.api("sysadmin").post("package_show", {"id": dataset["id"]}).result
-    if role in WRITERS:
-        assert answer.ok, answer.body
-        assert after["state"] == "deleted"
-    else:
-        assert answer.status == 403, answer.body
-        assert after["state"] == dataset["state"]
-
-
 @pytest.mark.parametrize("role", (None, "outsider"), ids=lambda r: r or "anonymous")
 def test_no_leak_through_any_read_action(
     deployment: Deployment, datasets: dict[str, dict[str, Any]], role: str | None
 ) -> None:
     """Private, draft, deleted and closed datasets appear in no list, search or dump."""
     api = deployment.api(role)
-    hidden = {kind: datasets[kind] for kind in KINDS if kind != "public"}
+    hidden = {kind: datasets[kind] for kind in HIDDEN}
     reads = [
         api.post("package_list", {"include_private": True, "include_drafts": True}),
         api.get("package_list"),

@@ -81,7 +81,8 @@ def test_facets_sort_and_paging(deployment: Deployment) -> None:
     ).result
     assert answer["count"] == 3
     assert [r["name"] for r in answer["results"]] == [f"{prefix}-2", f"{prefix}-1"]
-    assert answer["facets"]["region_code"] == {"310104": 2, "310115": 1}
+    # Each dataset counts under its district and under Shanghai, which contains them.
+    assert answer["facets"]["region_code"] == {"310000": 3, "310104": 2, "310115": 1}
     assert answer["facets"]["res_format"] == {"CSV": 2, "JSON": 1}
     items = answer["search_facets"]["region_code"]["items"]
     assert {"name": "310104", "display_name": "徐汇区", "count": 2} in items

@@ -181,7 +181,14 @@ def test_facets_count_the_whole_result(catalog) -> None:
     result = search(
         catalog,
         rows=1,
-        facet_fields=["organization", "tags", "res_format", "license_id", "region_code"],
+        facet_fields=[
+            "organization",
+            "tags",
+            "res_format",
+            "license_id",
+            "region_code",
+            "province",
+        ],
     )
     assert result.facets["organization"] == {
         "nj-edu": 2,
@@ -203,7 +210,10 @@ def test_facets_count_the_whole_result(catalog) -> None:
     assert list(result.facets["res_format"]) == ["API", "CSV", "XLSX", "GeoJSON", "JSON", "SHP"]
     assert result.facets["tags"]["空气质量"] == 2
     assert result.facets["license_id"] == {"cc-by-4.0": 5, "cc0-1.0": 1, "odc-by": 1}
-    assert sum(result.facets["region_code"].values()) == len(PUBLIC)
+    # Each dataset once under its province; under its region and every one containing it.
+    assert sum(result.facets["province"].values()) == len(PUBLIC)
+    for code, count in result.facets["region_code"].items():
+        assert search(catalog, fq=[f"region_code:{code}"], rows=0).count == count, code
 
 
 def test_facets_follow_the_query_and_the_options(catalog) -> None:

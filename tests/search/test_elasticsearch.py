@@ -43,3 +43,32 @@ def test_open_backend_and_zero_downtime_reindex(es_node) -> None:
     finally:
         backend.drop()
         backend.close()
+
+
+def test_an_index_made_before_the_province_field_takes_it_on_open(es_node) -> None:
+    """The mapping is strict: an index created before ``province`` existed refused every
+    document carrying it until reindexed. Opening the backend adds the new fields."""
+    from elasticsearch import Elasticsearch
+
+    from search import es_dsl
+    from search.protocol import IndexDoc
+
+    old = es_dsl.mappings()
+    for field in ("kw_province", "facet_province"):
+        del old["properties"][field]
+    es = Elasticsearch(es_node.url)
+    try:
+        es.indices.delete(index="delta-old-mapping-v1", ignore_unavailable=True)
+        settings = es_dsl.index_settings(shards=1, replicas=0, max_result_window=10_000)
+        es.indices.create(index="delta-old-mapping-v1", settings=settings, mappings=old)
+        es.indices.put_alias(index="delta-old-mapping-v1", name="delta-old-mapping")
+        backend = ElasticsearchBackend(es_node.url, index_prefix="delta-old-mapping")
+        package = {"id": "p1", "name": "p1", "region_code": "310104", "state": "active"}
+        backend.index(IndexDoc(package, ["public"]))
+        found = backend.search(
+            SearchQuery(fq=["province:310000"], facet_fields=["province"], rows=1)
+        )
+        assert found.count == 1 and found.facets["province"] == {"310000": 1}
+    finally:
+        es.indices.delete(index="delta-old-mapping*", ignore_unavailable=True)
+        es.close()

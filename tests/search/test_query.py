@@ -208,3 +208,14 @@ def test_limits() -> None:
 def test_non_string_input_is_refused() -> None:
     with pytest.raises(SearchQueryError):
         parse(["title:x"])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "q", ["(", "a (", "(a", "((", "a OR (", "title:(", "-(", "!(", "NOT (", "( ", "(\u3000"]
+)
+def test_an_unclosed_parenthesis_is_a_query_error(q: str) -> None:
+    """Finding 5: ``q=(``, ``q=a (`` and ``fq=(`` ended in an IndexError (a 500)."""
+    with pytest.raises(SearchQueryError, match=r"'\('"):
+        p(q)
+    with pytest.raises(SearchQueryError):
+        parse_filters([q], now=NOW)

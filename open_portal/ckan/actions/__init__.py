@@ -7,10 +7,19 @@ from open_portal.ckan.actions import (
     harvest,
     packages,
     resources,
+    search,
     site,
     users,
 )
 
 __all__ = [
-    "applications", "datastore", "groups", "harvest", "packages", "resources", "site", "users",
-]  # fmt: skip
+    "applications",
+    "datastore",
+    "groups",
+    "harvest",
+    "packages",
+    "resources",
+    "search",
+    "site",
+    "users",
+]

@@ -59,7 +59,7 @@ def data_application_decide(ctx: ActionContext, data: dict[str, Any]) -> dict[st
 
     :param id: the application id
     :param decision: ``approve`` or ``reject``
-    :param reason: why (required to reject)
+    :param reason: why (optional to approve, required to reject)
     :param expires_at: when an approval ends (ISO 8601; optional)
     :param grant_days: or how many days it lasts (optional; default from the settings)
     """

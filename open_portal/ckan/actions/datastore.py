@@ -1,7 +1,7 @@
 """DataStore actions, CKAN-compatible: create, upsert, delete, info, search, search_sql.
 
-Reading needs the same right as downloading the file (see
-open_portal.applications.access); writing needs edit rights on the dataset.
+Reading needs the same right as downloading the file (``read_data`` in
+datasets.policy); writing needs edit rights on the dataset.
 A table loaded from an uploaded file is read-only unless ``force`` is given,
 as in CKAN: the next upload would replace what was written.
 """
@@ -14,14 +14,13 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
-from datasets import repository
+from datasets import policy, repository
 from datasets import resources as resource_service
 from datasets.datastore import search as datastore_search_query
 from datasets.datastore import service, sql, tables
 from datasets.datastore.types import to_text
 from datasets.models import Resource
 from delta.errors import NotAuthorized, NotFound, ValidationFailed
-from open_portal.applications import access
 from open_portal.ckan.params import as_bool, optional_str
 from open_portal.ckan.registry import ActionContext, action
 
@@ -37,7 +36,9 @@ def _resource_id(data: dict[str, Any]) -> str:
 
 
 def _readable(ctx: ActionContext, data: dict[str, Any]) -> Resource:
-    _, resource = access.data_resource(ctx.unit, actor=ctx.actor, resource_id=_resource_id(data))
+    _, resource = resource_service.get_data_resource(
+        ctx.unit, actor=ctx.actor, resource_id=_resource_id(data)
+    )
     return resource
 
 
@@ -45,10 +46,12 @@ def _writable(ctx: ActionContext, resource_id: str, *, force: bool) -> Resource:
     resource = repository.find_resource(ctx.session, resource_id)
     if resource is None or resource.package.state == "deleted":
         raise NotFound("Resource was not found.")
-    if not ctx.actor.can_edit_in(resource.package.owner_org):
-        raise NotAuthorized(
-            f"User {ctx.actor.name} not authorized to update resource {resource.id}"
-        )
+    policy.require(
+        ctx.actor,
+        policy.Action.UPDATE,
+        policy.Dataset.of(resource.package),
+        message=f"User {ctx.actor.name} not authorized to update resource {resource.id}",
+    )
     entry = tables.entry(ctx.session, resource.id)
     if entry is not None and entry.source_key is not None and not force:
         raise ValidationFailed.on(
@@ -195,7 +198,9 @@ def datastore_search_sql(ctx: ActionContext, data: dict[str, Any]) -> dict[str, 
         raise NotAuthorized("datastore_search_sql is not enabled on this portal")
 
     def resolve(resource_id: str) -> str:
-        _, resource = access.data_resource(ctx.unit, actor=ctx.actor, resource_id=resource_id)
+        _, resource = resource_service.get_data_resource(
+            ctx.unit, actor=ctx.actor, resource_id=resource_id
+        )
         return service.require_table(ctx.session, resource.id).table_name
 
     statement = data.get("sql")

@@ -10,7 +10,6 @@ from datasets.dictization import package_dict
 from open_portal.applications import disclosure
 from open_portal.ckan.params import as_bool, as_int, required_str
 from open_portal.ckan.registry import ActionContext, action, visibility_key
-from open_portal.ckan.search import package_search as _package_search
 
 MAX_LIST = 1000
 
@@ -81,24 +80,6 @@ def package_show(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     """
     shown = service.show_package(ctx.unit, actor=ctx.actor, ref=required_str(data, "id"))
     return _disclosed_one(ctx, shown)
-
-
-@action(side_effect_free=True)
-def package_search(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
-    """Search datasets (CKAN/Solr syntax).
-
-    :param q: the query, e.g. ``空气质量``, ``tags:交通``, ``title:"停车场" AND region_code:310115``
-    :param fq: a filter query; ``fq_list`` a list of them
-    :param facet.field: a JSON list of fields to facet on
-    :param facet.limit: values per facet (default 50, -1 for all)
-    :param facet.mincount: least count a facet value needs (default 1)
-    :param rows: results per page (default 10, at most 1000)
-    :param start: offset of the first result (default 0)
-    :param sort: e.g. ``score desc, metadata_modified desc``, ``title_string asc``, ``name asc``
-    :param include_private: include private datasets you may see (default False)
-    :param include_drafts: include drafts you may see (default False)
-    """
-    return _package_search(ctx, data)
 
 
 @action()

@@ -7,7 +7,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from delta.errors import NotAuthorized, NotFound, ValidationFailed
+from datasets import policy
+from datasets.policy import Action
+from delta.errors import NotFound, ValidationFailed
 from open_portal.accounts import service as accounts
 from open_portal.accounts import tokens
 from open_portal.accounts.models import ApiToken, User
@@ -21,16 +23,21 @@ MAX_TOKEN_SECONDS = 100 * 366 * 86400
 
 def _user(ctx: ActionContext, ref: str) -> User:
     user = accounts.find_user(ctx.session, ref)
-    if user is None or (user.state != "active" and not ctx.actor.sysadmin):
+    if user is None:
         raise NotFound("User not found")
+    policy.require(ctx.actor, Action.READ, _account(user))
     return user
+
+
+def _account(user: User) -> policy.Account:
+    return policy.Account(user.id, user.state)
 
 
 @action(side_effect_free=True)
 def user_show(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     """Return a user's public profile (e-mail only to the user and sysadmins).
 
-    :param id: the id or name of the user
+    :param id: the id or name of the user (optional, default you)
     """
     ref = optional_str(data, "id", max_len=200) or optional_str(data, "user_obj")
     if not ref:
@@ -46,8 +53,9 @@ def user_list(ctx: ActionContext, data: dict[str, Any]) -> list[Any]:
 
     :param all_fields: return dicts (default True) or names
     """
-    if not ctx.actor.sysadmin:
-        raise NotAuthorized("Only sysadmins may list users")
+    policy.require(
+        ctx.actor, Action.LIST_USERS, policy.SITE, message="Only sysadmins may list users"
+    )
     users = ctx.session.scalars(
         select(User).where(User.state == "active").order_by(User.name)
     ).all()
@@ -63,8 +71,9 @@ def user_create(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     :param name: login name; :param email: e-mail; :param password: at least 8 characters
     :param fullname: (optional)
     """
-    if not ctx.actor.sysadmin:
-        raise NotAuthorized("Only sysadmins may create users")
+    policy.require(
+        ctx.actor, Action.CREATE_USER, policy.SITE, message="Only sysadmins may create users"
+    )
     user = accounts.create_user(
         ctx.session,
         name=required_str(data, "name"),
@@ -81,11 +90,16 @@ def api_token_create(ctx: ActionContext, data: dict[str, Any]) -> dict[str, str]
     """Create an API token for yourself (or, as a sysadmin, for anyone). Shown only once.
 
     :param user: the user; :param name: a name for the token
-    :param expires_in: (optional) how many ``unit`` until it expires; :param unit: seconds per unit
+    :param expires_in: (optional) how many ``unit`` until it expires
+    :param unit: seconds per unit: 1, 60, 3600 or 86400 (optional, default 86400)
     """
     user = _user(ctx, required_str(data, "user"))
-    if not (ctx.actor.sysadmin or ctx.actor.user_id == user.id):
-        raise NotAuthorized("You may only create tokens for yourself")
+    policy.require(
+        ctx.actor,
+        Action.MANAGE_TOKENS,
+        _account(user),
+        message="You may only create tokens for yourself",
+    )
     expires_in = as_int(data, "expires_in", None, minimum=1, maximum=10_000_000)
     unit = _UNITS.get(str(data.get("unit", "86400")), 86400)
     if expires_in and expires_in * unit > MAX_TOKEN_SECONDS:
@@ -104,12 +118,13 @@ def api_token_create(ctx: ActionContext, data: dict[str, Any]) -> dict[str, str]
 def api_token_list(ctx: ActionContext, data: dict[str, Any]) -> list[dict[str, Any]]:
     """List a user's tokens (never the tokens themselves).
 
-    :param user: the user
+    :param user: the user (optional, default you)
     """
     ref = optional_str(data, "user", max_len=200) or optional_str(data, "user_id", max_len=200)
     user = _user(ctx, ref or (ctx.user.id if ctx.user else ""))
-    if not (ctx.actor.sysadmin or ctx.actor.user_id == user.id):
-        raise NotAuthorized("You may only list your own tokens")
+    policy.require(
+        ctx.actor, Action.MANAGE_TOKENS, _account(user), message="You may only list your own tokens"
+    )
     rows = ctx.session.scalars(
         select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at)
     ).all()
@@ -120,7 +135,7 @@ def api_token_list(ctx: ActionContext, data: dict[str, Any]) -> list[dict[str, A
 def api_token_revoke(ctx: ActionContext, data: dict[str, Any]) -> None:
     """Revoke a token.
 
-    :param jti: the token's id (from api_token_list)
+    :param jti: the token's id (from api_token_list; optional when ``token`` is given)
     :param token: or the token itself (as CKAN; ``jti`` wins when both are given)
     """
     if data.get("jti") is None and data.get("token") is not None:
@@ -132,6 +147,10 @@ def api_token_revoke(ctx: ActionContext, data: dict[str, Any]) -> None:
         row = ctx.session.get(ApiToken, required_str(data, "jti"))
     if row is None:
         raise NotFound("Token not found")
-    if not (ctx.actor.sysadmin or ctx.actor.user_id == row.user_id):
-        raise NotAuthorized("You may only revoke your own tokens")
+    policy.require(
+        ctx.actor,
+        Action.MANAGE_TOKENS,
+        _account(row.user),
+        message="You may only revoke your own tokens",
+    )
     accounts.revoke_token(ctx.session, row)

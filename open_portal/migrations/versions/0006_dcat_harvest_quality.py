@@ -5,7 +5,7 @@ provenance record of each harvested dataset, and the scheduler's lease; the
 last check of each link resource (metadata quality).
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-06 09:00:00
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -5,32 +5,45 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from datasets import repository
-from delta.errors import SearchQueryError, ValidationFailed
+from datasets import policy, repository
+from delta.errors import ValidationFailed
 from open_portal.applications import disclosure
 from open_portal.ckan.params import as_bool, as_str_list
-from open_portal.ckan.registry import ActionContext
-from search import errors as search_errors
+from open_portal.ckan.registry import ActionContext, action
+from search.errors import SearchQueryError
+from search.fields import FACET_FIELDS
+from search.limits import DEFAULT_LIMITS as LIMITS
 from search.protocol import SearchQuery
+from standards import regions
 
 DEFAULT_SORT = "score desc, metadata_modified desc"
-FACET_FIELDS = (
-    "organization", "groups", "tags", "res_format", "license_id",
-    "region_code", "open_class", "theme",
-)  # fmt: skip
+# What each limit means to the caller, said with it.
+_LIMIT_HINTS = {
+    "rows": "the most one page holds; page through the rest with start",
+    "start": "deeper paging is not served; narrow the search with q or fq",
+}
 
 
 def _int(data: dict[str, Any], key: str, default: int, *, minimum: int, maximum: int) -> int:
-    """Paging and facet numbers: a bad value is a bad query (CKAN's Search Query Error)."""
+    """Paging and facet numbers: a bad value is a bad query (CKAN's Search Query Error)
+    whose message names the limit."""
     value = data.get(key)
     if value is None or value == "":
         return default
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    not_whole = SearchQueryError(f"{key} must be a whole number, not {str(value)[:40]!r}")
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise not_whole
     try:
         number = int(value)
-    except (TypeError, ValueError):
-        raise SearchQueryError(f"{key} must be an integer") from None
-    if not minimum <= number <= maximum:
-        raise SearchQueryError(f"{key} must be between {minimum} and {maximum}")
+    except ValueError:
+        raise not_whole from None
+    if number < minimum:
+        raise SearchQueryError(f"{key} must be at least {minimum}")
+    if number > maximum:
+        hint = _LIMIT_HINTS.get(key)
+        raise SearchQueryError(f"{key} must be at most {maximum}" + (f" ({hint})" if hint else ""))
     return number
 
 
@@ -89,23 +102,36 @@ def build_query(ctx: ActionContext, data: dict[str, Any]) -> SearchQuery:
         facet_fields=_facet_fields(data) if want_facets else [],
         facet_limit=_int(data, "facet.limit", 50, minimum=-1, maximum=10_000),
         facet_mincount=_int(data, "facet.mincount", 1, minimum=0, maximum=1_000_000),
-        rows=_int(data, "rows", 10, minimum=0, maximum=settings.max_rows),
-        start=_int(data, "start", 0, minimum=0, maximum=1_000_000),
+        rows=_int(data, "rows", 10, minimum=0, maximum=min(settings.max_rows, LIMITS.max_rows)),
+        start=_int(data, "start", 0, minimum=0, maximum=LIMITS.max_start),
         sort=sort,
-        permission_labels=ctx.actor.search_labels(),
+        permission_labels=policy.search_labels(ctx.actor),
         include_private=include_private,
         include_drafts=include_drafts,
-        # Deleted datasets are only for those who may edit them, i.e. sysadmins here.
-        include_deleted=include_deleted and ctx.actor.sysadmin,
+        include_deleted=include_deleted
+        and policy.can(ctx.actor, policy.Action.LIST_DELETED, policy.SITE),
     )
 
 
+@action(side_effect_free=True)
 def package_search(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
+    """Search datasets (CKAN/Solr syntax).
+
+    :param q: the query (optional), e.g. ``空气质量``, ``tags:公共交通``,
+        ``title:"停车场" AND region_code:310000`` (a province or city code includes
+        the regions inside it; ``province:320000`` too)
+    :param fq: a filter query (optional); ``fq_list`` a list of them
+    :param facet.field: a JSON list of fields to facet on (optional)
+    :param facet.limit: values per facet (default 50, -1 for all)
+    :param facet.mincount: least count a facet value needs (default 1)
+    :param rows: results per page (default 10, at most 1000)
+    :param start: offset of the first result (default 0)
+    :param sort: (optional) e.g. ``score desc, metadata_modified desc``, ``name asc``
+    :param include_private: include private datasets you may see (default False)
+    :param include_drafts: include drafts you may see (default False)
+    """
     query = build_query(ctx, data)
-    try:
-        found = ctx.portal.search.search(query)
-    except search_errors.SearchQueryError as exc:
-        raise SearchQueryError(str(exc)) from None
+    found = ctx.portal.search.search(query)
     # The index holds the public form of each dict; reveal and count for this caller.
     results = disclosure.packages_for(ctx.session, ctx.actor, ctx.unit.site_url, found.results)
     return {
@@ -139,9 +165,7 @@ def _display_names(
         if field in facets:
             for group in repository.groups(ctx.session, organization=organization):
                 names[(field, group.name)] = group.title or group.name
-    if "region_code" in facets:
-        from standards import regions
-
-        for code in facets["region_code"]:
-            names[("region_code", code)] = regions.name_of(code)
+    for field in ("region_code", "province"):
+        for code in facets.get(field, {}):
+            names[(field, code)] = regions.name_of(code)
     return names
