@@ -9,7 +9,9 @@ anything is written.
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin, urlparse
 
 import httpx
@@ -114,7 +116,45 @@ class DcatSource:
         return b"".join(chunks), self.rdf_format or detected
 
 
+def _refuse_unsafe(body: bytes, rdf_format: str | None, where: str) -> None:
+    """What a hostile catalogue could make the parser do is refused before parsing:
+    a DTD in XML (entity expansion: a few hundred bytes that grow to gigabytes; the
+    parser never reads external entities anyway), and JSON-LD contexts named by URL
+    (rdflib would fetch them: requests to wherever the document points)."""
+    head = body.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if rdf_format in (None, "xml") and head.startswith(b"<") and b"<!DOCTYPE" in body:
+        raise SourceError(f"{where}: RDF/XML with a DTD is not accepted (entity expansion)")
+    if rdf_format in (None, "json-ld") and head[:1] in (b"{", b"["):
+        try:
+            document = json.loads(body)
+        except ValueError:
+            return  # not JSON: the parser will say so
+        if _remote_context(document):
+            raise SourceError(f"{where}: JSON-LD naming a remote @context is not accepted")
+
+
+def _remote_context(node: Any) -> bool:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("@context", "@import") and _names_a_document(value):
+                return True
+            if _remote_context(value):
+                return True
+    elif isinstance(node, list):
+        return any(_remote_context(item) for item in node)
+    return False
+
+
+def _names_a_document(context: Any) -> bool:
+    if isinstance(context, str):
+        return True
+    if isinstance(context, list):
+        return any(_names_a_document(item) for item in context)
+    return False
+
+
 def _parse(body: bytes, rdf_format: str | None, where: str) -> Graph:
+    _refuse_unsafe(body, rdf_format, where)
     errors = []
     for candidate in [rdf_format] if rdf_format else list(_GUESSES):
         try:
