@@ -40,17 +40,24 @@ def start_source(home: Path, *, samples: bool, **settings: str) -> tuple[PortalS
     with portal_of(server) as portal:
         if samples:
             demo.load(portal, password=ADMIN_PASSWORD)
+            token = demo.fresh_token(portal, name="harvest-tests")
         else:
-            demo.ensure_admin(portal, password=ADMIN_PASSWORD)
-        token = demo.fresh_token(portal, name="harvest-tests")
+            token = token_for(portal, "admin", sysadmin=True)
     server.start()
     return server, Api(server.url, token)
 
 
-def sysadmin_api(server: PortalServer, name: str = "boss") -> Api:
-    server.cli("user", "create", name, "--email", f"{name}@example.org",
-               "--password", ADMIN_PASSWORD, "--sysadmin")  # fmt: skip
-    return Api(server.url, server.cli("token", "create", name, "--name", "t").strip())
+def token_for(portal: Portal, name: str, *, sysadmin: bool) -> str:
+    """A user who signs in with an API token only (no password: hashing one costs
+    seconds on a busy machine, and no test here logs in); returns the token."""
+    from open_portal.accounts import service as accounts
+    from open_portal.accounts.models import User
+
+    with portal.unit_of_work() as unit:
+        user = User(name=name, email=f"{name}@example.org", password_hash="!", sysadmin=sysadmin)
+        unit.session.add(user)
+        unit.session.flush()
+        return accounts.create_token(unit.session, user=user, name="tests")[1]
 
 
 @contextmanager

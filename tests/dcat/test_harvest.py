@@ -31,7 +31,7 @@ from tests.dcat.harvest_support import (
     portal_of,
     run_harvest,
     start_source,
-    sysadmin_api,
+    token_for,
 )
 from tests.support.ckan import Api
 from tests.support.postgres import temporary_database
@@ -93,16 +93,16 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     target = start_portal(tmp_path_factory.mktemp("harvest-target"),
                           DELTA_HARVEST_POLL_SECONDS="0.5")  # fmt: skip
     try:
-        api = sysadmin_api(target)
-        orgs = {}
-        for name, title, extra in (
-            ("target-default", "目标平台默认机构", {}),
-            ("hu-transport-here", "上海交通（本平台）", {"uscc": TRANSPORT_USCC}),
-            ("zj-stats-here", "浙江统计（本平台）", {}),
-        ):
-            orgs[name] = api.post("organization_create",
-                                  {"name": name, "title": title, **extra}).result["id"]  # fmt: skip
         with portal_of(target) as portal:
+            api = Api(target.url, token_for(portal, "boss", sysadmin=True))
+            orgs = {}
+            for name, title, extra in (
+                ("target-default", "目标平台默认机构", {}),
+                ("hu-transport-here", "上海交通（本平台）", {"uscc": TRANSPORT_USCC}),
+                ("zj-stats-here", "浙江统计（本平台）", {}),
+            ):
+                created = api.post("organization_create", {"name": name, "title": title, **extra})
+                orgs[name] = created.result["id"]
             yield World(source, source_api, target, api, orgs, portal)
     finally:
         target.stop()
