@@ -54,17 +54,24 @@ def public_names(portal: InProcessPortal) -> set[str]:
 
 
 def test_every_public_sample_passes_the_official_shapes(sample_portal: InProcessPortal) -> None:
+    """Every page on both databases; pyshacl once (on SQLite): the graphs do not depend
+    on the database, and the PostgreSQL walk checks that every sample is on a page."""
     started = time.perf_counter()
     pages, seen = walk(sample_portal, f"{SITE}/catalog.ttl")
     assert len(pages) == 4  # 35 public samples, 10 a page
     assert len(seen) == len(set(seen)) == len(public_names(sample_portal)) == 35
+    if sample_portal.backend != "sqlite":
+        return
     outcome = validate_chunks(pages)
     print(f"\npyshacl on {len(seen)} samples: {time.perf_counter() - started:.1f} s")
     assert outcome.violations == 0, outcome.report
 
 
 def test_each_dataset_reads_the_same_in_every_form(sample_portal: InProcessPortal) -> None:
-    for name in sorted(public_names(sample_portal)):
+    """Every sample in every form, half of them on each database (the serialisation does
+    not depend on it; serving does, and both serve)."""
+    names = sorted(public_names(sample_portal))
+    for name in names[0 if sample_portal.backend == "sqlite" else 1 :: 2]:
         graphs = [get_graph(sample_portal, f"/dataset/{name}.{f.extension}", f) for f in FORMS]
         assert len(graphs[0]) > 40, name
         assert isomorphic(graphs[0], graphs[1]) and isomorphic(graphs[0], graphs[2]), name
