@@ -16,8 +16,8 @@ from typing import Any
 from urllib.parse import quote
 
 from datasets import links
-from datasets.models import Group, Package, Resource
-from standards import licences
+from datasets.models import Group, Package, Resource, utcnow
+from standards import licences, quality
 from standards.open_classes import OpenClass
 
 # Keys a resource dict always has; anything else in Resource.extras is spread beside them.
@@ -199,6 +199,7 @@ def group_dict(group: Group, *, package_count: int | None = None) -> dict[str, A
     }
     if group.is_organization:
         out["region_code"] = group.region_code
+        out["uscc"] = group.uscc
     if package_count is not None:
         out["package_count"] = package_count
     return out
@@ -219,12 +220,13 @@ def organization_summary(group: Group) -> dict[str, Any]:
         "approval_status": group.approval_status,
         "state": group.state,
         "region_code": group.region_code,
+        "uscc": group.uscc,
     }
 
 
 def package_dict(package: Package, *, site_url: str, reveal: bool = False) -> dict[str, Any]:
     licence = licences.get(package.license_id)
-    return {
+    out = {
         "id": package.id,
         "name": package.name,
         "title": package.title,
@@ -287,4 +289,36 @@ def package_dict(package: Package, *, site_url: str, reveal: bool = False) -> di
         ],
         "relationships_as_object": [],
         "relationships_as_subject": [],
+        "harvest": harvest_dict(package),
+    }
+    # Scored when printed; the search index keeps the score it had when indexed.
+    out["metadata_quality"] = quality.assess(out, now=utcnow(), link_checks=_link_checks(package))
+    return out
+
+
+def _link_checks(package: Package) -> dict[str, bool]:
+    return {r.id: r.link_check.ok for r in package.resources if r.link_check is not None}
+
+
+def harvest_dict(package: Package) -> dict[str, Any] | None:
+    """Where a harvested dataset came from (None for datasets published here)."""
+    record = package.harvest
+    if record is None:
+        return None
+    source = record.source
+    # A file source's path names a place on this server: only web addresses are shown.
+    url = source.url if source.url.lower().startswith(("http://", "https://")) else None
+    return {
+        "source_id": source.id,
+        "source_name": source.name,
+        "source_title": source.title or source.name,
+        "source_type": source.source_type,
+        "source_url": url,
+        "original_id": record.original_id,
+        "original_uri": record.original_uri,
+        "original_name": record.original_name,
+        "source_modified": record.source_modified,
+        "first_harvested": iso(record.first_harvested),
+        "harvested_at": iso(record.harvested_at),
+        "state": record.state,
     }

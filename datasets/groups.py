@@ -18,8 +18,9 @@ from datasets.schemas import GroupIn, parse_model
 from datasets.unit import CatalogUnit
 from delta.errors import ErrorDict, NotFound, ValidationFailed
 from standards import regions
+from standards.identifiers import uscc
 
-GROUP_FIRST_CLASS = ("region_code", "title_en")
+GROUP_FIRST_CLASS = ("region_code", "title_en", "uscc")
 
 
 def kind(organization: bool) -> str:
@@ -184,6 +185,7 @@ def _apply(group: Group, spec: GroupIn, errors: ErrorDict) -> None:
         if spec.region_code and not regions.is_well_formed(spec.region_code):
             errors["region_code"] = ["Must be a six-digit GB/T 2260 administrative division code"]
         group.region_code = spec.region_code or None
+        group.uscc = _uscc(spec.uscc, errors)
     extras: dict[str, str] = {}
     for extra in spec.extras or []:
         if extra.deleted:
@@ -192,6 +194,17 @@ def _apply(group: Group, spec: GroupIn, errors: ErrorDict) -> None:
             errors.setdefault("extras", []).append({"key": [f"Duplicate key: {extra.key}"]})
         extras[extra.key] = extra.value or ""
     group.extras = extras
+
+
+def _uscc(value: str | None, errors: ErrorDict) -> str | None:
+    """The organisation's unified social credit code, checked (GB 32100)."""
+    if not value:
+        return None
+    try:
+        return uscc.parse_uscc(value)
+    except uscc.InvalidUSCC as exc:
+        errors["uscc"] = [str(exc)]
+        return None
 
 
 def _record(unit: CatalogUnit, group: Group, *, actor: Principal, verb: str) -> None:

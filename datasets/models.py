@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -31,6 +31,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from datasets import links
+
+if TYPE_CHECKING:
+    from datasets.harvest.models import HarvestObject
 
 
 def new_id() -> str:
@@ -78,6 +81,8 @@ class Group(Base):
     image_url: Mapped[str] = mapped_column(String(2000), default="")
     is_organization: Mapped[bool] = mapped_column(Boolean, default=False)
     region_code: Mapped[str | None] = mapped_column(String(6))
+    # An organisation's unified social credit code (GB 32100): its publisher identifier.
+    uscc: Mapped[str | None] = mapped_column(String(18))
     state: Mapped[str] = mapped_column(String(20), default="active")
     approval_status: Mapped[str] = mapped_column(String(20), default="approved")
     created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -151,6 +156,10 @@ class Package(Base):
     groups: Mapped[list[Group]] = relationship(
         secondary=package_group, order_by="Group.name", lazy="selectin"
     )
+    # Where a harvested dataset came from (datasets.harvest); None for our own.
+    harvest: Mapped[HarvestObject | None] = relationship(
+        "HarvestObject", viewonly=True, lazy="selectin", uselist=False
+    )
 
 
 class PackageExtra(Base):
@@ -193,6 +202,25 @@ class Resource(Base):
     validation_status: Mapped[str | None] = mapped_column(String(20))
 
     package: Mapped[Package] = relationship(overlaps="resources")
+    # The last check of a link resource's URL (metadata quality: reachable or not).
+    link_check: Mapped[ResourceLinkCheck | None] = relationship(
+        "ResourceLinkCheck", viewonly=True, lazy="selectin", uselist=False
+    )
+
+
+class ResourceLinkCheck(Base):
+    """Whether a link resource's URL answered when last checked (``delta quality check-links``)."""
+
+    __tablename__ = "resource_link_check"
+
+    resource_id: Mapped[str] = mapped_column(
+        ForeignKey("resource.id", ondelete="CASCADE"), primary_key=True
+    )
+    url: Mapped[str] = mapped_column(String(2000))
+    checked_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(500))
 
 
 class Activity(Base):
@@ -384,3 +412,7 @@ class ResumableUpload(Base):
     length: Mapped[int] = mapped_column(BigInteger)
     created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+# The harvest tables belong to this metadata; Package.harvest refers to them by name.
+from datasets.harvest import models as _harvest_models  # noqa: E402,F401

@@ -185,6 +185,7 @@ class GroupIn(Lenient):
     description: LongText | None = None
     image_url: LinkText | None = None
     region_code: Annotated[Text, _limit(6)] | None = None
+    uscc: Annotated[Text, _limit(18)] | None = None
     extras: list[ExtraIn] | None = None
     users: list[MemberIn] | None = None
 

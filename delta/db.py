@@ -38,6 +38,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 _DDL = re.compile(r"^\s*(CREATE|DROP|ALTER)\b", re.IGNORECASE)
+_SAVEPOINT = re.compile(r"^\s*SAVEPOINT\b", re.IGNORECASE)
 
 
 def _transactional_ddl(
@@ -52,6 +53,11 @@ def _transactional_ddl(
     """
     if _DDL.match(statement) and not cursor.connection.in_transaction:
         cursor.execute("BEGIN")
+    elif _SAVEPOINT.match(statement) and not cursor.connection.in_transaction:
+        # A SAVEPOINT outside a transaction would open a deferred one whose reads pin a
+        # snapshot; its first write then fails at once if another process wrote since
+        # ("database is locked", no busy wait). Taking the write lock first waits instead.
+        cursor.execute("BEGIN IMMEDIATE")
 
 
 def ensure_sqlite_directory(url: str) -> None:

@@ -8,7 +8,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # A well-known value: anyone can read it here, so it is only good for a laptop.
@@ -176,6 +176,18 @@ class Settings(BaseSettings):
     case_staff_token_days: int = 90
     case_track_max_failures: int = 5
     case_track_lock_minutes: int = 15
+    # DCAT-AP catalogue, harvesting and metadata quality (docs/dcat.md).
+    dcat_datasets_per_page: int = Field(100, ge=1, le=1000)
+    # Each portal process runs a scheduler thread; a database lease lets only one run jobs.
+    harvest_scheduler: bool = True
+    harvest_poll_seconds: float = 30.0
+    harvest_lease_seconds: float = 120.0
+    harvest_http_timeout_seconds: float = 60.0
+    harvest_max_pages: int = 10_000
+    harvest_max_document_bytes: int = 200 * MiB
+    # Link checks of the quality score; private addresses only where a test needs them.
+    quality_link_timeout_seconds: float = 10.0
+    quality_link_check_private: bool = False
 
     @model_validator(mode="after")
     def _refuse_demo_secret(self) -> Settings:

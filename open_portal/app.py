@@ -23,7 +23,10 @@ from open_portal.ckan.registry import is_read_action
 from open_portal.cors import ApiCors
 from open_portal.datapackage import router as datapackage_router
 from open_portal.datastore_dump import router as dump_router
+from open_portal.dcat.negotiation import RdfNegotiation
+from open_portal.dcat.router import router as dcat_router
 from open_portal.downloads import router as downloads_router
+from open_portal.harvest.runtime import start_harvest_scheduler
 from open_portal.runtime import Portal
 from open_portal.web import site as web_site
 
@@ -44,7 +47,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         if settings.ingest_worker:
             portal.ingest.start()
+        harvest_scheduler = start_harvest_scheduler(portal) if settings.harvest_scheduler else None
         yield
+        if harvest_scheduler is not None:
+            harvest_scheduler.stop()
         portal.close()
 
     app = FastAPI(
@@ -78,6 +84,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(downloads_router)
     app.include_router(dump_router)
     app.include_router(datapackage_router)
+    # Before the pages: /dataset/{name}.ttl must not be taken for a page's name.
+    app.include_router(dcat_router)
+    app.add_middleware(RdfNegotiation)
     web_site.install(app, portal)
     app.include_router(vendor_router)
     ckan_openapi.install(app)

@@ -17,10 +17,18 @@ from typing import Any, TypeVar
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
-from datasets.models import CatalogRevision, Group, Package, PackageExtra, Resource, Tag
+from datasets.models import (
+    CatalogRevision,
+    Group,
+    Package,
+    PackageExtra,
+    Resource,
+    ResourceLinkCheck,
+    Tag,
+)
 
-# Objects whose change alters what cached reads return.
-CATALOG_MODELS = (Package, Resource, Group, PackageExtra, Tag)
+# Objects whose change alters what cached reads return (a link check moves a quality score).
+CATALOG_MODELS = (Package, Resource, Group, PackageExtra, Tag, ResourceLinkCheck)
 _CHANGED = "catalog_changed"
 T = TypeVar("T")
 

@@ -390,6 +390,8 @@ def _progress_line(prefix: str):  # type: ignore[no-untyped-def]
 
 def register(app: typer.Typer) -> None:
     from open_portal.applications.cli import app as application_app
+    from open_portal.harvest.cli import harvest_app
+    from open_portal.quality import quality_app
 
     app.add_typer(db_app, name="db")
     app.add_typer(user_app, name="user")
@@ -397,4 +399,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(demo_app, name="demo")
     app.add_typer(search_app, name="search")
     app.add_typer(application_app, name="application")
+    app.add_typer(harvest_app, name="harvest")
+    app.add_typer(quality_app, name="quality")
     app.command("serve")(serve)

@@ -45,6 +45,7 @@ class IndexedDocument:
     grams: dict[str, str]  # stream -> space-separated gram tokens
     keywords: tuple[tuple[str, str, str], ...]  # (field, value as given, normalised value)
     package: PackageDict
+    quality: int | None = None  # metadata_quality.score, a sort key
 
 
 def keyword_norm(value: str) -> str:
@@ -78,7 +79,14 @@ def build_document(doc: IndexDoc, analyzer: Analyzer) -> IndexedDocument:
         grams={s: _join(analyzer.grams(t) for t in texts[s]) for s in TEXT_STREAMS},
         keywords=tuple(_keywords(package, private)),
         package=package,
+        quality=_quality(package),
     )
+
+
+def _quality(package: PackageDict) -> int | None:
+    found = package.get("metadata_quality")
+    score = found.get("score") if isinstance(found, dict) else None
+    return score if isinstance(score, int) and not isinstance(score, bool) else None
 
 
 def effective_labels(

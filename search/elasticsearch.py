@@ -267,6 +267,7 @@ def to_source(document: IndexedDocument) -> dict[str, Any]:
         "modified": document.modified or None,
         "created": document.created or None,
         "title_sort": document.title_sort,
+        "quality": document.quality,
         "package": document.package,
     }
     for stream in TEXT_STREAMS:

@@ -41,6 +41,7 @@ SORT_FIELDS = {
     "metadata_created": "created",
     "title_string": "title_sort",
     "name": "name",
+    "metadata_quality": "quality",
 }
 MAX_FACET_VALUES = 65_536  # facet.limit = -1
 BM25_K1 = 1.2  # Elasticsearch's and FTS5's default
@@ -73,6 +74,7 @@ def mappings() -> dict[str, Any]:
         "modified": {"type": "keyword"},
         "created": {"type": "keyword"},
         "title_sort": {"type": "keyword"},
+        "quality": {"type": "integer"},
         "package": {"type": "object", "enabled": False},
     }
     for stream in TEXT_STREAMS:
@@ -347,6 +349,9 @@ def sort_clause(plan: SearchPlan) -> list[Any]:
         else:
             # Missing values sort as the empty string does in SQLite.
             missing = "_last" if key.descending else "_first"
-            clauses.append({SORT_FIELDS[key.field]: {"order": order, "missing": missing}})
+            clause: dict[str, Any] = {"order": order, "missing": missing}
+            if key.field == "metadata_quality":
+                clause["unmapped_type"] = "integer"  # an index made before the field
+            clauses.append({SORT_FIELDS[key.field]: clause})
     clauses.append({"id": {"order": "asc"}})
     return clauses

@@ -41,6 +41,8 @@ SORT_COLUMNS = {
     "title_string": "d.title_sort",
     "name": "d.name",
     "score": "score",
+    # Read from the stored dict: indexes built before the score existed need no migration.
+    "metadata_quality": "json_extract(d.package, '$.metadata_quality.score')",
 }
 UNCOORDINATED = 10_000
 # Every dataset gets this much score, so region boosts still order datasets

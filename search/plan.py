@@ -173,7 +173,9 @@ class Visibility:
     include_private: bool
 
 
-SortField = Literal["score", "metadata_modified", "metadata_created", "title_string", "name"]
+SortField = Literal[
+    "score", "metadata_modified", "metadata_created", "title_string", "name", "metadata_quality"
+]
 
 
 @dataclass(frozen=True)
@@ -204,6 +206,8 @@ _SORT_FIELDS: dict[str, SortField] = {
     "metadata_created": "metadata_created",
     "title_string": "title_string",
     "name": "name",
+    # The metadata quality score (0-100) the dataset had when it was indexed.
+    "metadata_quality": "metadata_quality",
 }
 
 

@@ -48,6 +48,16 @@ EXPECTED_INTERVAL = {
     UpdateFrequency.YEARLY: timedelta(days=367),
 }
 
+# The period in which each frequency promises one update (on-time update rate).
+PERIOD = {
+    UpdateFrequency.REALTIME: timedelta(days=1),
+    UpdateFrequency.DAILY: timedelta(days=1),
+    UpdateFrequency.WEEKLY: timedelta(days=7),
+    UpdateFrequency.MONTHLY: timedelta(days=30),
+    UpdateFrequency.QUARTERLY: timedelta(days=91),
+    UpdateFrequency.YEARLY: timedelta(days=365),
+}
+
 _ALIASES = {label: freq for freq, label in LABELS_ZH.items()} | {"annual": UpdateFrequency.YEARLY}
 
 

@@ -114,7 +114,8 @@ def test_organisations_are_complete_and_each_publishes() -> None:
     raw = json.loads((SAMPLES / "organizations.json").read_text("utf-8"))
     assert len(raw) == len(orgs), "organisation names are unique"
     for org in raw:
-        assert set(org) == {"name", "title", "title_en", "region_code", "description"}
+        assert set(org) == {"name", "title", "title_en", "region_code", "description", "uscc"}
+        assert is_valid_uscc(org["uscc"]) and org["uscc"][2:8] == org["region_code"]
         assert ORG_SLUG.match(org["name"]), org["name"]
         assert CJK.search(org["title"])
         assert org["title_en"].isascii()

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from standards import licences
+from standards.identifiers.uscc import make_uscc
 
 from .model import Organization, Package, Row, Table
 
@@ -159,10 +160,17 @@ def write_organizations(organizations: tuple[Organization, ...], root: Path) -> 
             "title_en": org.title_en,
             "region_code": org.region_code,
             "description": org.description,
+            "uscc": government_uscc(org.region_code, number),
         }
-        for org in organizations
+        for number, org in enumerate(organizations, start=1)
     ]
     (root / "organizations.json").write_bytes(dump_json(rows))
+
+
+def government_uscc(region_code: str, number: int) -> str:
+    """A checksum-valid code of a government body (authority 1, kind 1: 机关), clearly
+    fake: the organisation code is ``DELTA`` and a serial number."""
+    return make_uscc("1", "1", region_code, f"DELTA{number:04d}")
 
 
 def remove_stale(root: Path, keep: set[str]) -> list[str]:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from datasets import changes, policy, repository
+from datasets import changes, policy, repository, timeliness
 from datasets import groups as service
 from datasets import packages as package_service
 from datasets.dictization import group_dict
-from datasets.models import Group, Package
+from datasets.models import Group, Package, utcnow
 from datasets.policy import Action
 from delta.errors import NotFound, ValidationFailed
 from open_portal.accounts import service as accounts
@@ -31,6 +31,11 @@ def _show(ctx: ActionContext, data: dict[str, Any], *, organization: bool) -> di
         include_datasets=as_bool(data, "include_datasets"),
         dataset_limit=as_int(data, "limit", 1000, minimum=0, maximum=1000) or 0,
     )
+    if organization:
+        # On-time update rate of its datasets (docs/dcat.md, metadata quality).
+        out["update_timeliness"] = timeliness.organization_timeliness(
+            ctx.session, out["id"], now=utcnow()
+        )
     # Member lists name people: only the group's own members and sysadmins see them.
     target = policy.Organization(out["id"]) if organization else policy.Group(out["id"])
     if as_bool(data, "include_users", True) and policy.can(ctx.actor, Action.READ_MEMBERS, target):

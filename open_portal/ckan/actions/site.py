@@ -34,7 +34,7 @@ def status_show(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
         "delta_version": __version__,
         "error_emails_to": None,
         "locale_default": "zh_Hans_CN",
-        "extensions": ["delta-datastore", "delta-search"],
+        "extensions": ["delta-datastore", "delta-dcat", "delta-harvest", "delta-search"],
         "search_backend": health.backend,
         "search_ok": health.ok,
     }

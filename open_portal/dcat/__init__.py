@@ -1,0 +1,1 @@
+"""The portal's DCAT-AP surface: catalogue and dataset documents, negotiation, schemes."""
