@@ -15,7 +15,7 @@ from search.protocol import PUBLIC_LABEL, IndexDoc, SearchQuery
 from standards.update_frequency import UpdateFrequency
 from tests.dcat.conftest import InProcessPortal
 from tests.search.catalog import package as catalog_package
-from tests.search.conftest import empty_backend, es_node  # noqa: F401  (fixtures, used by name)
+from tests.search.conftest import empty_backend  # noqa: F401  (a fixture, used by name)
 from tests.support.processes import BIN
 
 
