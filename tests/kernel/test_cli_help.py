@@ -12,8 +12,10 @@ import pytest
 
 from delta.cli import command, main
 
-# Upper-case words (PORT, USERNAME, DAYS), or the choices themselves (rsa|ec-p256).
-READABLE_METAVAR = re.compile(r"[A-Z][A-Z0-9_]*([-.|][A-Z0-9_]+|\|-)*|[a-z0-9-]+(\|[a-z0-9-]+)+")
+# Upper-case words (PORT, USERNAME, DAYS), or the choices themselves (rsa|ec-p256);
+# an optional argument may show as [SOURCE], the usual way to say it can be left out.
+_WORDS = r"[A-Z][A-Z0-9_]*(?:[-.|][A-Z0-9_]+|\|-)*|[a-z0-9-]+(?:\|[a-z0-9-]+)+"
+READABLE_METAVAR = re.compile(rf"(?:{_WORDS})|\[(?:{_WORDS})\]")
 PLACEHOLDER = re.compile(r"<\w[\w ]*>|\{\w+\}")
 
 

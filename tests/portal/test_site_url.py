@@ -126,9 +126,12 @@ def test_nothing_stored_names_the_host(catalogue: dict[str, Any]) -> None:
 
 
 # What each extension status_show may list must show; add a line when one lands.
-EXTENSION_EVIDENCE = {
-    "delta-datastore": ("datastore_create", "datastore_search", "datastore_search_sql"),
-    "delta-search": ("package_search",),
+# What each listed extension must really offer: its actions, and the pages it serves.
+EXTENSION_EVIDENCE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "delta-datastore": (("datastore_create", "datastore_search", "datastore_search_sql"), ()),
+    "delta-search": (("package_search",), ()),
+    "delta-harvest": (("harvest_source_create", "harvest_source_list", "harvest_job_create"), ()),
+    "delta-dcat": ((), ("/catalog.ttl", "/catalog.jsonld")),
 }
 
 
@@ -138,4 +141,6 @@ def test_status_show_lists_only_extensions_that_exist(second: Any) -> None:
     listed = second.get("/api/3/action/status_show").json()["result"]["extensions"]
     assert set(listed) <= set(EXTENSION_EVIDENCE), f"say how to check {listed}"
     for name in listed:
-        assert all(registry.get(action) for action in EXTENSION_EVIDENCE[name]), name
+        actions, pages = EXTENSION_EVIDENCE[name]
+        assert all(registry.get(action) for action in actions), name
+        assert all(second.get(page).status_code == 200 for page in pages), name
