@@ -121,7 +121,10 @@ def test_every_documented_setting_exists() -> None:
     from delta.settings import Settings
 
     read_elsewhere = {
-        "DELTA_ASSETS_DIR", "DELTA_TEST_ES_URL", "DELTA_SEARCH_CORPUS", "DELTA_STANDARDS_DIR"
+        "DELTA_ASSETS_DIR",
+        "DELTA_TEST_ES_URL",
+        "DELTA_SEARCH_CORPUS",
+        "DELTA_STANDARDS_DIR",
     }
     documented = set()
     for document in ALL_DOCUMENTS:
