@@ -77,6 +77,12 @@ class Settings(BaseSettings):
     node_session_minutes: int = 30
     # Seed the demo residents and companies on a node's first start (never in production).
     node_demo_accounts: bool = True
+    # Refused requests (docs/interregion.md, "Refusals cannot flood the audit log"): a
+    # client refused more than node_refusal_limit times in a window gets 429 (0: no limit);
+    # identical refusals within node_audit_fold_seconds are one record and a count (0: off).
+    node_refusal_limit: int = Field(20, ge=0)
+    node_refusal_window_seconds: float = Field(60.0, gt=0)
+    node_audit_fold_seconds: float = Field(60.0, ge=0)
 
     # DataStore SQL and search (issue 10; docs/publishing.md). User SQL runs on a
     # connection of its own: on PostgreSQL as a login role that may only SELECT from

@@ -18,6 +18,7 @@ from delta.assets import router as vendor_router
 from delta.http import install_error_handlers, problem
 from delta.logging import configure_logging
 from delta.settings import Settings, load_settings
+from interregion.audit.flood import RefusalGuard
 from interregion.cases import outbox
 from interregion.cases.setup import case_desk, install_cases
 from interregion.clock import utcnow
@@ -101,6 +102,13 @@ def create_node_app(settings: Settings | None = None, region_code: str = "310000
             "/cases/exchange/": settings.case_max_material_bytes * 2 + FORM_OVERHEAD,
             "/cases/": settings.case_max_material_bytes + FORM_OVERHEAD,
         },
+    )
+    # Outermost: a client over its refusal limit is answered before any other work.
+    app.add_middleware(
+        RefusalGuard,
+        limiter=node.refusal_limiter,
+        folding=node.audit.folding,
+        secret=node.secrets.cookie_key,
     )
     app.include_router(federation_router)
     app.include_router(sp_router)

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from delta import metrics, migrations
 from delta.db import make_engine, make_session_factory, transaction
 from delta.settings import Settings
+from interregion.audit.flood import RefusalLimiter
 from interregion.audit.service import AuditLog
 from interregion.clock import utcnow
 from interregion.db import ensure_schema, node_database_url
@@ -102,6 +103,12 @@ class Node:
             sessions=self.sessions,
             signing_key=lambda: self.signing_key(Purpose.JWT),
             head_path=folder / "audit.head",
+            fold_window=timedelta(seconds=settings.node_audit_fold_seconds),
+        )
+        # Per process (a node serves from one): see interregion/audit/flood.py.
+        self.refusal_limiter = RefusalLimiter(
+            limit=settings.node_refusal_limit,
+            window_seconds=settings.node_refusal_window_seconds,
         )
         from interregion.exchange.service import Exchange  # late: the exchange routes need us
 
@@ -159,6 +166,7 @@ class Node:
         if refresh:
             registry.start()
             node._start_housekeeping()
+            node.audit.folding.start()
         return node
 
     def seed_demo_licences(self) -> None:
@@ -174,6 +182,7 @@ class Node:
         self._housekeeping_stop.set()
         self.registry.stop()
         self.exchange.close()
+        self.audit.close()  # folded refusal counts still in memory go into the chain
         self.engine.dispose()
 
     # -- housekeeping -------------------------------------------------------------------

@@ -22,7 +22,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from delta.db import transaction
+from interregion.audit.flood import Folding, current_mark
 from interregion.audit.models import AuditRecord
 from interregion.clock import utcnow
 from signing.errors import SigningError
@@ -91,6 +92,7 @@ class AuditLog:
         sessions: sessionmaker[Session],
         signing_key: Callable[[], SigningKey],
         head_path: Path,
+        fold_window: timedelta = timedelta(0),
     ) -> None:
         self._sessions = sessions
         self._signing_key = signing_key
@@ -98,6 +100,8 @@ class AuditLog:
         # One appender at a time in this process; other processes are kept apart by the
         # primary key on seq (the loser retries on top of the winner's record).
         self._lock = threading.Lock()
+        # Refusals caused by a client's request are folded (interregion/audit/flood.py).
+        self.folding = Folding(write=self._write, window=fold_window)
 
     def append(
         self,
@@ -110,19 +114,46 @@ class AuditLog:
         detail: Mapping[str, Any] | None = None,
         now: datetime | None = None,
     ) -> int:
-        """Add one signed record; returns its sequence number."""
+        """Add one signed record; returns its sequence number.
+
+        A refusal caused by a client's request (see :mod:`interregion.audit.flood`)
+        is counted against that client and folded with identical ones: the number
+        returned is then that of the first record of its series.
+        """
+        moment = now or utcnow()
+        fields: dict[str, Any] = {
+            "event": event, "outcome": outcome, "reason": reason, "actor": actor, "peer": peer,
+            "detail": dict(detail or {}),
+        }  # fmt: skip
+        mark = current_mark()
+        if mark is not None and outcome == "refused":
+            mark.refused += 1
+            fields["detail"]["client"] = mark.client
+            return self.folding.refused(fields, moment)
+        return self._write(**fields, now=moment)
+
+    def close(self) -> None:
+        """Write every pending folded count (the node is stopping)."""
+        self.folding.close()
+
+    def _write(
+        self,
+        *,
+        event: str,
+        outcome: str,
+        reason: str,
+        actor: str,
+        peer: str,
+        detail: dict[str, Any],
+        now: datetime,
+    ) -> int:
         with self._lock:
             for _ in range(_APPEND_ATTEMPTS):
                 try:
                     return self._append_once(
-                        event=event,
-                        outcome=outcome,
-                        reason=reason,
-                        actor=actor,
-                        peer=peer,
-                        detail=dict(detail or {}),
-                        now=now or utcnow(),
-                    )
+                        event=event, outcome=outcome, reason=reason, actor=actor, peer=peer,
+                        detail=detail, now=now,
+                    )  # fmt: skip
                 except IntegrityError:
                     continue
         raise RuntimeError("could not append to the audit log (constant contention)")

@@ -113,4 +113,7 @@ class Cluster:
 
 def new_cluster(home: Path, **env: str) -> Cluster:
     ports = {code: free_port() for code in DELTA_PROVINCES}
+    # Every test talks from 127.0.0.1: a per-client refusal limit would make them interfere
+    # (tests/interregion/test_audit_flood.py tests the limit with addresses of its own).
+    env = {"DELTA_NODE_REFUSAL_LIMIT": "0", **env}
     return Cluster(home=home, env=base_env(home, DELTA_LOG_LEVEL="INFO", **env), ports=ports)

@@ -74,6 +74,9 @@ def in_process_federation(home: Path, **overrides: object) -> Iterator[InProcess
         base_urls={code: node_url(code) for code in DELTA_PROVINCES},
         now=utcnow() - timedelta(hours=1),
     )
+    # One test address for every request: a per-client refusal limit would make tests
+    # interfere (tests/interregion/test_audit_flood.py sets one and uses addresses of its own).
+    overrides = {"node_refusal_limit": 0, **overrides}
     settings = load_settings(
         home=home, env="test", secret_key=secrets.token_urlsafe(32), **overrides
     )
