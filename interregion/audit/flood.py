@@ -179,8 +179,8 @@ class Folding:
             if series is not None and now < series.opened + self.window:
                 return series.add(fields, now)
             if series is not None:
-                del self._open[key]
                 self._write_aggregate(series)  # the old window first, then the new one
+                del self._open[key]
             seq = self.write(**fields, now=now)
             if len(self._open) < self.max_open:
                 self._open[key] = _Series(seq, now, now, dict(fields))
@@ -193,8 +193,8 @@ class Folding:
         with self._lock:
             for key, series in list(self._open.items()):
                 if everything or moment >= series.opened + self.window:
-                    del self._open[key]
                     written += self._write_aggregate(series)
+                    del self._open[key]  # only once written: a failed write is tried again
         return written
 
     def _write_aggregate(self, series: _Series) -> int:
@@ -236,7 +236,11 @@ class Folding:
 
     def close(self) -> None:
         self._stop.set()
-        self.flush(everything=True)
+        try:
+            self.flush(everything=True)
+        except Exception:  # the node must still stop; say what is lost
+            lost = sum(series.repeats for series in self._open.values())
+            log.exception("could not write %d folded refusals at stop", lost)
 
 
 # --- the limiter ---------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import secrets
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -27,7 +28,13 @@ from starlette.testclient import TestClient
 from delta.db import make_engine, make_session_factory
 from delta.settings import Settings, load_settings
 from interregion.app import create_node_app
-from interregion.audit.flood import RATE_LIMITED, TOO_MANY, RefusalLimiter, client_key
+from interregion.audit.flood import (
+    RATE_LIMITED,
+    TOO_MANY,
+    Folding,
+    RefusalLimiter,
+    client_key,
+)
 from interregion.audit.models import AuditRecord
 from interregion.audit.service import read_head, verify_chain
 from interregion.audit.trust import region_audit_trust
@@ -295,6 +302,34 @@ def test_one_client_over_the_limit_does_not_block_another(fed: InProcessFederati
         client_at(fed, HOME, "2001:db8:0:1::a").get("/idp/login?r=junk")
     assert client_at(fed, HOME, "2001:db8:0:1::b").get("/").status_code == 429
     assert client_at(fed, HOME, "2001:db8:0:2::a").get("/").status_code == 200
+    chain_ok(node)
+
+
+def test_a_new_window_is_a_new_series_and_a_full_table_writes_one_by_one(
+    fed: InProcessFederation,
+) -> None:
+    node = fed.node("340000")
+    folding = Folding(write=node.audit.folding.write, window=timedelta(seconds=60), max_open=1)
+    refusal = {"event": "web.csrf", "outcome": "refused", "reason": "csrf", "actor": "",
+               "peer": "", "detail": {"path": "/x", "client": "client:test"}}  # fmt: skip
+    t0 = utcnow() - timedelta(seconds=200)  # records are signed at these (past) times
+    first = folding.refused(refusal, t0)
+    assert folding.refused(refusal, t0 + timedelta(seconds=30)) == first
+    assert folding.refused(refusal, t0 + timedelta(seconds=59)) == first
+    # The window is over: its count is written, then the first record of the next.
+    second = folding.refused(refusal, t0 + timedelta(seconds=61))
+    assert second == first + 2
+    aggregate = records(node, after=first)[0]
+    assert aggregate.detail["folded"] == 2 and aggregate.detail["first_record"] == first
+    assert aggregate.event == "web.csrf" and aggregate.reason == "csrf"
+    # One series open at most here: another refusal is written, and so is its repeat.
+    other = {**refusal, "detail": {"path": "/y", "client": "client:test"}}
+    assert folding.refused(other, t0 + timedelta(seconds=62)) == second + 1
+    assert folding.refused(other, t0 + timedelta(seconds=63)) == second + 2
+    assert folding.flush(now=t0 + timedelta(seconds=62)) == 0  # the open window stays
+    assert folding.refused(refusal, t0 + timedelta(seconds=64)) == second
+    assert folding.flush(now=t0 + timedelta(seconds=122)) == 1
+    assert records(node, after=second + 2)[0].detail["folded"] == 1
     chain_ok(node)
 
 
