@@ -14,8 +14,8 @@ from interregion.identity.levels import Level, UnknownLevel, parse_level
 from interregion.saml.bindings import decode_post_field
 from interregion.saml.errors import SamlRefused
 from interregion.sso import sessions, sp_service
+from interregion.tokens import new_token
 from interregion.web.context import WebDep, see_other
-from interregion.web.cookies import new_token
 from interregion.web.safe_next import DEFAULT_NEXT, safe_next
 from standards.regions import get
 
