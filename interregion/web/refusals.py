@@ -479,6 +479,8 @@ DETAILS: dict[str, str] = {
     "{} is not sent to a deciding region": "{}不应发往审批地",
     "{} is not sent to an accepting region": "{}不应发往受理地",
     "{} lists no matter {}": "{0}的事项清单中没有{1}",
+    "{} is not a region of the federation": "{}不是联盟中的地区",
+    "no verified matter list of {}": "没有经核验的{}事项清单",
     "{} materials not received": "有{}个材料未收到",
     "{} must be a string": "{}应为字符串",
     "{} must be an integer": "{}应为整数",
