@@ -20,6 +20,7 @@ from interregion.licences.models import (
     StatusAllocation,
     StatusListState,
 )
+from interregion.replay import REPLAY_TABLE
 from interregion.sso.models import (
     BrowserSession,
     ConsumedAssertion,
@@ -30,6 +31,7 @@ from interregion.staff.models import StaffAccount, StaffApiToken
 from interregion.window.models import WindowCode
 
 __all__ = [
+    "REPLAY_TABLE",
     "Account",
     "AuditRecord",
     "BrowserSession",

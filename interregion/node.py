@@ -33,13 +33,13 @@ from interregion.clock import utcnow
 from interregion.db import ensure_schema, node_database_url
 from interregion.federation.client import open_registry_client
 from interregion.identity import service as identity
+from interregion.replay import SqlReplayCache
 from interregion.sso import repository, sessions
 from interregion.window.models import WindowCode
 from signing.federation import FederationRegistry, Member, active_signing_key
 from signing.keys import Purpose, SigningKey
 from signing.keystore import KeyDirectory
 from signing.registry_client import RegistryClient
-from signing.replay import SqlReplayCache
 from signing.xml_parsing import XmlLimits
 from standards.regions import DELTA_PROVINCES, get
 

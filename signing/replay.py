@@ -1,8 +1,10 @@
 """Replay caches for ``jti``: remember every accepted token until it expires.
 
-One protocol, three homes: :class:`MemoryReplayCache` (one process, bounded),
-:class:`RedisReplayCache` (``SET key NX EX``) and :class:`SqlReplayCache`
-(a table shared by every process using the same database). All fail closed:
+One protocol, storage-agnostic: :class:`MemoryReplayCache` (one process,
+bounded) and :class:`RedisReplayCache` (``SET key NX EX`` on a client the
+caller passes in) live here; a cache in a database belongs to the owner of
+that database (the node's is :class:`interregion.replay.SqlReplayCache`), so
+this package imports no database library. All fail closed:
 when they cannot record a token they raise
 :class:`~signing.errors.ReplayCacheUnavailable` and the token is refused.
 Entries are keyed by a SHA-256 of issuer and ``jti``, so keys have a fixed
@@ -17,9 +19,6 @@ import math
 import threading
 from datetime import datetime
 from typing import Any, Protocol
-
-from sqlalchemy import BigInteger, Column, Engine, MetaData, String, Table, delete, insert, update
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
 
 from signing.errors import ReplayCacheUnavailable
 from signing.keys import as_utc
@@ -84,71 +83,3 @@ class RedisReplayCache:
         except Exception as error:  # redis raises many kinds; all mean "cannot record"
             raise ReplayCacheUnavailable(f"redis: {type(error).__name__}") from error
         return bool(created)
-
-
-class SqlReplayCache:
-    """A table in the caller's database (SQLAlchemy Core), created if missing.
-
-    The primary key makes the insert an atomic test-and-set across processes;
-    an expired row is reclaimed by a conditional update, which also only one
-    contender can win.
-    """
-
-    def __init__(
-        self, engine: Engine, *, table_name: str = "signing_replay_cache", purge_every: int = 1000
-    ) -> None:
-        self._engine = engine
-        metadata = MetaData()
-        self._table = Table(
-            table_name,
-            metadata,
-            Column("key", String(64), primary_key=True),
-            Column("expires_at", BigInteger, nullable=False, index=True),
-        )
-        self._purge_every = purge_every
-        self._inserts = 0
-        self._lock = threading.Lock()
-        try:
-            metadata.create_all(engine, checkfirst=True)
-        except (OperationalError, ProgrammingError, IntegrityError):
-            # Another process created it between our check and our CREATE.
-            metadata.create_all(engine, checkfirst=True)
-
-    @property
-    def table(self) -> Table:
-        return self._table
-
-    def first_use(self, key: str, *, expires_at: datetime, now: datetime) -> bool:
-        moment = int(as_utc(now).timestamp())
-        expires = math.ceil(as_utc(expires_at).timestamp())
-        table = self._table
-        try:
-            try:
-                with self._engine.begin() as connection:
-                    connection.execute(insert(table).values(key=key, expires_at=expires))
-            except IntegrityError:
-                with self._engine.begin() as connection:
-                    reclaimed = connection.execute(
-                        update(table)
-                        .where(table.c.key == key, table.c.expires_at <= moment)
-                        .values(expires_at=expires)
-                    )
-                return reclaimed.rowcount == 1
-            self._maybe_purge(moment)
-        except SQLAlchemyError as error:
-            raise ReplayCacheUnavailable(f"database: {type(error).__name__}") from error
-        return True
-
-    def _maybe_purge(self, moment: int) -> None:
-        with self._lock:
-            self._inserts += 1
-            due = self._inserts % self._purge_every == 0
-        if due:
-            self.purge_expired(moment)
-
-    def purge_expired(self, moment: int) -> int:
-        with self._engine.begin() as connection:
-            result = connection.execute(
-                delete(self._table).where(self._table.c.expires_at <= moment)
-            )
-        return int(result.rowcount)

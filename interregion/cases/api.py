@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 
 from interregion.cases import operations, views
 from interregion.cases.licences import verify_for_case
-from interregion.cases.matters import MatterListUnavailable
+from interregion.cases.matters import MatterListUnavailable, UnknownRegion
 from interregion.cases.service import DeskDep
 from interregion.clock import utcnow
 from interregion.staff.auth import ApiStaff, Refused, actor
@@ -41,6 +41,8 @@ def matters(
 ) -> Response:
     try:
         listed = desk.matters.get(region, now=utcnow())
+    except UnknownRegion as error:
+        raise Refused("unknown-region", str(error), 404, actor=actor(staff)) from None
     except MatterListUnavailable as error:
         raise Refused("matter-list-unavailable", str(error), 503, actor=actor(staff)) from None
     return _json({"region": region, "version": listed.version, "matters": listed.matters})

@@ -37,6 +37,10 @@ class MatterListUnavailable(Exception):
     """No verified list of that region is at hand (never fetched, or it failed to verify)."""
 
 
+class UnknownRegion(ValueError):
+    """Not a region of the federation: the caller's mistake (a 404), not an outage (a 503)."""
+
+
 @dataclass(frozen=True)
 class MatterList:
     region: str
@@ -97,7 +101,7 @@ class MatterLists:
 
     def get(self, region: str, *, now: datetime) -> MatterList:
         if region not in DELTA_PROVINCES:
-            raise MatterListUnavailable(f"{region} is not a region of the federation")
+            raise UnknownRegion(f"{region} is not a region of the federation")
         if region == self._node.region_code:
             return verify_list(self._node, self.own_token(now=now), region=region, now=now)
         with self._node.transaction() as session:

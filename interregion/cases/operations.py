@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from interregion.cases import access, intake, outbox, review
 from interregion.cases.intake import IntakeRefused
-from interregion.cases.matters import MatterListUnavailable
+from interregion.cases.matters import MatterListUnavailable, UnknownRegion
 from interregion.cases.models import FINAL, Case, CaseEvent, CaseLicence, CaseMaterial
 from interregion.cases.service import CaseDesk
 from interregion.cases.uploads import UploadRefused, check_upload
@@ -53,6 +53,8 @@ def refusals(staff: StaffAccount, *, case: str = "") -> Iterator[None]:
             actor=actor(staff),
             detail=detail,
         ) from None
+    except UnknownRegion as error:
+        raise Refused("unknown-region", str(error), 404, actor=actor(staff)) from None
     except MatterListUnavailable as error:
         raise Refused("matter-list-unavailable", str(error), 503, actor=actor(staff)) from None
 

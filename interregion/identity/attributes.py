@@ -51,6 +51,10 @@ BY_URI = {spec.uri: spec for spec in ALL}
 # What the demo service asks for: everything, the full ID optional (the person decides).
 DEFAULT_REQUEST: tuple[str, ...] = tuple(spec.key for spec in ALL)
 
+SUBJECT_KIND_LABELS = {
+    "resident": "个人 / resident",
+    "company": "企业 / company",
+}
 ROLE_LABELS = {
     "legal-representative": "法定代表人 / legal representative",
     "agent": "经办人 / authorised agent",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -177,17 +178,19 @@ def attribute_values(account: Account, *, home_region: str) -> dict[str, str]:
 
 
 def display_values(
-    values: dict[str, str], *, reveal_full_id: bool = False
+    values: dict[str, str], *, reveal_full_id: bool = False, omit: Iterable[str] = ()
 ) -> list[tuple[str, str]]:
     """(label, value) pairs for pages, region codes with their names.
 
     The full ID is masked unless ``reveal_full_id``: only the receiving
     service shows it, and only when the person consented to release it.
+    ``omit``: keys the page already shows in rows of its own (name, home region).
     """
     shown = []
+    skipped = set(omit)
     for key, raw in values.items():
         spec = attributes.BY_KEY.get(key)
-        if spec is None:
+        if spec is None or key in skipped:
             continue
         shown.append((spec.label, _displayed(key, raw, reveal_full_id=reveal_full_id)))
     return shown
@@ -200,4 +203,6 @@ def _displayed(key: str, value: str, *, reveal_full_id: bool) -> str:
         return f"{name_of(value)} ({value})"
     if key == attributes.ROLE.key:
         return attributes.ROLE_LABELS.get(value, value)
+    if key == attributes.SUBJECT_KIND.key:
+        return attributes.SUBJECT_KIND_LABELS.get(value, value)
     return value

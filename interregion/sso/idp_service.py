@@ -27,7 +27,7 @@ from interregion.saml.errors import SamlRefused
 from interregion.saml.response import AssertionContent, build_response, build_status_response
 from interregion.sso import repository, sessions
 from interregion.sso.models import BrowserSession, IdpAuthnRequest
-from interregion.web.cookies import new_token
+from interregion.tokens import new_token
 from interregion.window import service as window
 
 if TYPE_CHECKING:

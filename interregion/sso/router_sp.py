@@ -9,13 +9,14 @@ from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import Response
 
 from interregion.clock import utcnow
+from interregion.identity import attributes
 from interregion.identity import service as identity
 from interregion.identity.levels import Level, UnknownLevel, parse_level
 from interregion.saml.bindings import decode_post_field
 from interregion.saml.errors import SamlRefused
 from interregion.sso import sessions, sp_service
+from interregion.tokens import new_token
 from interregion.web.context import WebDep, see_other
-from interregion.web.cookies import new_token
 from interregion.web.safe_next import DEFAULT_NEXT, safe_next
 from standards.regions import get
 
@@ -173,7 +174,10 @@ def service(request: Request, web: WebDep) -> Response:
             "home": _region_view(home_code),
             "level": parse_level(identity_data["level"]),
             "subject": identity_data["name_id"],
-            "shown": identity.display_values(values, reveal_full_id=True),
+            # Name and home region have rows of their own above: not twice.
+            "shown": identity.display_values(
+                values, reveal_full_id=True, omit=(attributes.NAME.key, attributes.HOME_REGION.key)
+            ),
         },
     )
 

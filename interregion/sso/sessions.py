@@ -14,7 +14,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from interregion.sso.models import BrowserSession
-from interregion.web.cookies import new_token, token_hash
+from interregion.tokens import new_token, token_hash
 
 IDP = "idp"
 SP = "sp"

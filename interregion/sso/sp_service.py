@@ -17,7 +17,7 @@ from interregion.saml.bindings import encode_post_field, new_saml_id
 from interregion.saml.errors import SamlRefused
 from interregion.sso import repository, sessions
 from interregion.sso.models import PendingRequest
-from interregion.web.cookies import token_hash
+from interregion.tokens import token_hash
 
 if TYPE_CHECKING:
     from interregion.node import Node

@@ -22,7 +22,7 @@ from interregion.cases.units import unit
 from interregion.identity import service as credentials
 from interregion.identity.service import LoginRefused
 from interregion.staff.models import ROLES, StaffAccount, StaffApiToken
-from interregion.web.cookies import token_hash
+from interregion.tokens import token_hash
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 MIN_PASSWORD_CHARS = 12

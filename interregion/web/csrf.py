@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 
 from starlette.requests import Request
 
-from interregion.web.cookies import CookieJar, new_token, same_text
+from interregion.tokens import new_token
+from interregion.web.cookies import CookieJar, same_text
 
 SEED = "csrf"
 

@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 from delta.http import problem
 from interregion.clock import utcnow
 from interregion.exchange import ExchangeBody, Incoming, Reply, exchange_response
+from interregion.identity import attributes
 from interregion.identity import service as identity
 from interregion.identity.attributes import DEFAULT_REQUEST
 from interregion.identity.levels import Level, UnknownLevel, parse_level
@@ -155,6 +156,8 @@ def window_desk_submit(
         "regions": [(c, get(c)) for c in DELTA_PROVINCES],
         "found": found,
         "home_name": f"{region.name} / {region.name_en}" if region else found.home_region,
-        "shown": identity.display_values(found.values, reveal_full_id=True),
+        "shown": identity.display_values(  # the home region has its own row
+            found.values, reveal_full_id=True, omit=(attributes.HOME_REGION.key,)
+        ),
     }
     return web.pages.render(request, "window_desk.html", context)

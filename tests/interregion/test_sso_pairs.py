@@ -8,7 +8,7 @@ from itertools import permutations
 
 import pytest
 
-from interregion.identity.attributes import BY_KEY
+from interregion.identity.attributes import BY_KEY, SUBJECT_KIND_LABELS
 from standards.masking import mask_citizen_id
 from standards.regions import DELTA_PROVINCES, get
 from tests.interregion.browser import Browser
@@ -42,7 +42,7 @@ def test_recognised_in_the_other_region(
     shown = page.table()
     assert shown[label("date-of-birth")] == who.birth_date.isoformat()
     assert shown[label("citizen-id-masked")] == mask_citizen_id(who.citizen_id)
-    assert shown[label("subject-kind")] == kind
+    assert shown[label("subject-kind")] == SUBJECT_KIND_LABELS[kind]  # "个人 / resident"
     if share:
         assert shown[label("citizen-id")] == who.citizen_id
     else:

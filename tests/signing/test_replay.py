@@ -1,25 +1,25 @@
-"""Replay caches: in-memory, Redis and SQL (SQLite and PostgreSQL), all fail-closed."""
+"""Replay caches of ``signing``: in-memory and Redis, both fail-closed.
+
+The SQL cache lives with the node database: tests/interregion/test_replay.py.
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from signing.errors import ReplayCacheUnavailable, ReplayedToken
 from signing.jwt import issue_jwt, verify_jwt
 from signing.keys import SigningKey, utcnow
-from signing.replay import MemoryReplayCache, RedisReplayCache, ReplayCache, SqlReplayCache
+from signing.replay import MemoryReplayCache, RedisReplayCache, ReplayCache
 from signing.truststore import TrustStore
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 ISS, AUD, TYP = "https://310000.delta.test", "https://320000.delta.test", "window-case+jwt"
 
 
@@ -37,21 +37,8 @@ def _redis_client() -> Any:
     return client
 
 
-def _postgres_engine() -> Any:
-    engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 2})
-    try:
-        with engine.connect() as connection:
-            connection.execute(text("select 1"))
-    except Exception as error:
-        pytest.skip(
-            f"PostgreSQL at 127.0.0.1:5432 is unreachable ({type(error).__name__}); "
-            "run scripts/ensure-test-prereqs"
-        )
-    return engine
-
-
-@pytest.fixture(params=["memory", "redis", "sqlite", "postgres"])
-def cache(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ReplayCache]:
+@pytest.fixture(params=["memory", "redis"])
+def cache(request: pytest.FixtureRequest) -> Iterator[ReplayCache]:
     kind = request.param
     if kind == "memory":
         yield MemoryReplayCache()
@@ -61,15 +48,6 @@ def cache(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ReplayCach
         yield RedisReplayCache(client, prefix=prefix)
         for key in client.scan_iter(f"{prefix}*"):
             client.delete(key)
-    elif kind == "sqlite":
-        yield SqlReplayCache(create_engine(f"sqlite:///{tmp_path / 'replay.db'}"))
-    else:
-        engine = _postgres_engine()
-        table = f"signing_replay_test_{uuid.uuid4().hex[:12]}"
-        yield SqlReplayCache(engine, table_name=table)
-        with engine.begin() as connection:
-            connection.execute(text(f'DROP TABLE IF EXISTS "{table}"'))
-        engine.dispose()
 
 
 def test_replayed_jti_is_refused_with_every_cache(cache: ReplayCache, ec_key: SigningKey) -> None:
@@ -144,40 +122,3 @@ def test_unreachable_redis_fails_closed() -> None:
     now = utcnow()
     with pytest.raises(ReplayCacheUnavailable):
         cache.first_use("k", expires_at=now + timedelta(seconds=5), now=now)
-
-
-def test_sql_cache_purges_expired_rows(tmp_path: Path) -> None:
-    cache = SqlReplayCache(create_engine(f"sqlite:///{tmp_path / 'r.db'}"))
-    now = utcnow()
-    for n in range(5):
-        cache.first_use(f"k{n}", expires_at=now + timedelta(seconds=1), now=now)
-    assert cache.purge_expired(int((now + timedelta(seconds=2)).timestamp())) == 5
-
-
-def _race_in_a_process(url: str, table: str, keys: list[str]) -> int:
-    engine = create_engine(url)
-    cache = SqlReplayCache(engine, table_name=table)
-    now = utcnow()
-    won = sum(cache.first_use(key, expires_at=now + timedelta(minutes=5), now=now) for key in keys)
-    engine.dispose()
-    return won
-
-
-@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
-def test_sql_cache_is_shared_by_several_processes(backend: str, tmp_path: Path) -> None:
-    if backend == "postgres":
-        _postgres_engine().dispose()
-        url = POSTGRES_URL
-    else:
-        url = f"sqlite:///{tmp_path / 'shared.db'}"
-    table = f"signing_replay_race_{uuid.uuid4().hex[:12]}"
-    SqlReplayCache(create_engine(url), table_name=table)  # create the table once up front
-    keys = [f"jti-{n}" for n in range(30)]
-    with ProcessPoolExecutor(max_workers=4) as pool:
-        wins = list(pool.map(_race_in_a_process, [url] * 4, [table] * 4, [keys] * 4))
-    assert sum(wins) == len(keys)
-    if backend == "postgres":
-        engine = create_engine(url)
-        with engine.begin() as connection:
-            connection.execute(text(f'DROP TABLE IF EXISTS "{table}"'))
-        engine.dispose()

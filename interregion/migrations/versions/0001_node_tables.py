@@ -127,7 +127,7 @@ def upgrade() -> None:
         sa.Column("consumed_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
-    # The same shape signing.replay.SqlReplayCache creates, so its create_all is a no-op.
+    # The DDL of interregion.replay.REPLAY_TABLE (the one definition of this table).
     op.create_table(
         "signing_replay_cache",
         sa.Column("key", sa.String(length=64), nullable=False),
