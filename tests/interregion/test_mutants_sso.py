@@ -8,6 +8,8 @@ keys, and the clock is passed in, so "a second before/after expiry" needs no wai
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -36,7 +38,13 @@ CONFIRMATION = f"{{{forge.SAML}}}SubjectConfirmationData"
 
 @pytest.fixture(scope="module")
 def fed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessFederation]:
-    with in_process_federation(Path(tmp_path_factory.mktemp("mutants-sso"))) as federation:
+    home = Path(tmp_path_factory.mktemp("mutants-sso"))
+    template = os.environ.get("DELTA_TEST_FEDERATION_TEMPLATE")
+    if template:
+        # scripts/mutation-run: a federation started once, copied for each mutant's run
+        # (provisioning and four databases take half a minute; copying takes a moment).
+        shutil.copytree(template, home, dirs_exist_ok=True)
+    with in_process_federation(home) as federation:
         yield federation
 
 
