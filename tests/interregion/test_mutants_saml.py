@@ -37,9 +37,12 @@ STRANGER = generate_signing_key("ec-p256", purposes=ALL_MEMBER_PURPOSES, now=NOW
 
 
 def _key() -> SigningKey:
+    # Valid for three days around NOW only: a builder that signs on the wall clock instead
+    # of the ``now`` it was given fails here.
     return generate_signing_key(
-        "ec-p256", purposes=ALL_MEMBER_PURPOSES, now=NOW - timedelta(days=1)
-    )
+        "ec-p256", purposes=ALL_MEMBER_PURPOSES, now=NOW - timedelta(days=1),
+        lifetime=timedelta(days=3),
+    )  # fmt: skip
 
 
 KEYS = {IDP: _key(), SP: _key(), SP_ONLY: _key()}
@@ -331,9 +334,10 @@ def test_status_codes(sub_code: str, reason: str) -> None:
     )  # fmt: skip
     result = refused(document)
     assert result.reason == reason
-    assert result.detail["sub_status"] == sub_code and result.detail["status"] != (
-        names.STATUS_SUCCESS
-    )
+    top = names.STATUS_REQUESTER if reason == "declined" else names.STATUS_RESPONDER
+    assert result.detail == {"status": top, "sub_status": sub_code}
+    message = etree.fromstring(document).find(f".//{{{names.SAMLP}}}StatusMessage")
+    assert message is not None and message.text == "no"
 
 
 def test_a_failure_status_without_a_sub_code() -> None:
@@ -571,10 +575,34 @@ def test_name_id_length() -> None:
     ],
 )
 def test_signing_errors_are_named(error: signing_errors.SigningError, reason: str) -> None:
-    refusal = refusal_from_signing(error, what="response", peer="310000")
+    refusal = refusal_from_signing(error, what="assertion", peer="310000")
     assert refusal.reason == reason and refusal.peer == "310000"
     assert refusal.detail == {"check": error.reason}
     assert str(refusal).startswith(f"{reason}: ")
+    # People read the message: it names what was refused (or the registry).
+    assert ("assertion" in refusal.message) != (reason == "registry-unavailable")
+    assert refusal.message.startswith("the ") and "XX" not in refusal.message
+
+
+def test_messages_of_signing_refusals() -> None:
+    def message(error: signing_errors.SigningError) -> str:
+        return refusal_from_signing(error, what="request").message
+
+    assert message(signing_errors.DuplicateId("x")) == (
+        "the request holds copies of signed elements (signature wrapping)"
+    )
+    assert message(signing_errors.UntrustedKey("x")) == (
+        "the request is not signed by a key the federation registry lists for its issuer"
+    )
+    assert message(signing_errors.RegistryRejected("x")) == (
+        "the federation registry is not available"
+    )
+    other = refusal_from_signing(signing_errors.SigningError("x"), what="request")
+    assert (other.reason, other.message) == (
+        "signature-rejected",
+        "the signature of the request was refused",
+    )
+    assert other.peer == ""
 
 
 # --- AuthnRequest --------------------------------------------------------------------------
@@ -751,7 +779,11 @@ def test_requested_levels() -> None:
     def unknown(root: Any) -> None:
         root.find(context)[0].text = "urn:delta:loa:ultra"
 
-    assert request_refused(request(edit=drop)).reason == "level-missing"
+    missing = request_refused(request(edit=drop))
+    assert (missing.reason, missing.message) == (
+        "level-missing",
+        "the request does not say which level it needs",
+    )
     assert request_refused(request(edit=better)).reason == "unsupported-level"
     assert read(request(edit=exact)).min_level is Level.SUBSTANTIAL
     assert request_refused(request(edit=two)).reason == "unsupported-level"
@@ -799,8 +831,12 @@ def test_post_binding() -> None:
     # The length check is a cheap bound before decoding: four characters of slack.
     assert len(bindings.decode_post_field(fits + "AAAA", field="f", max_bytes=limit)) == limit + 3
     with pytest.raises(SamlRefused) as caught:
-        bindings.decode_post_field(fits + "AAAAAAAA", field="f", max_bytes=limit)
+        bindings.decode_post_field(fits + "AAAAA", field="f", max_bytes=limit)
     assert caught.value.reason == "too-large" and "f is larger than 300" in caught.value.message
+    for value, message in (("", "the form field f is empty"), ("@@@@", "f is not base64")):
+        with pytest.raises(SamlRefused) as caught:
+            bindings.decode_post_field(value, field="f", max_bytes=limit)
+        assert caught.value.message == message
 
 
 def test_saml_ids() -> None:
