@@ -191,7 +191,10 @@ def user_patch(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     """Update only the given fields of a user account (yourself; sysadmins any).
 
     :param id: the id or name of the user
-    Takes the fields of ``user_update``.
+    :param email: (optional); :param fullname: (optional); :param about: (optional)
+    :param password: a new password of at least 8 characters (optional)
+    :param name: a new login name (sysadmins only; optional)
+    :param sysadmin: (sysadmins only; optional)
     """
     user = _editable(ctx, data)
     current = {"email": user.email, "fullname": user.fullname, "about": user.about}
