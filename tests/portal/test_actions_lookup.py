@@ -7,12 +7,15 @@ dataset may show through them."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from open_portal.ckan import registry
 from tests.support.inprocess import LocalPortal, backend_portal
 
 ATTACKERS = (None, "outsider")  # anonymous, and an editor of another organisation
@@ -175,3 +178,14 @@ def test_ckan_errors(site: Site) -> None:
     assert api.post("member_list", {"id": "no-such-group"}).status == 404
     bad = api.post("member_list", {"id": "lookup-org", "object_type": "dog"})
     assert bad.status == 409 and bad.error_type == "Validation Error"
+
+
+def test_the_documented_count_of_ckan_actions_is_the_registrys() -> None:
+    root = Path(__file__).resolve().parents[2]
+    listed = (root / "tests/portal/ckan_core_actions.txt").read_text("utf-8").splitlines()
+    core = {line.strip() for line in listed if line.strip() and not line.startswith("#")}
+    assert len(core) == 147
+    present = core & set(registry.all_actions())
+    docs = (root / "docs/ckan-api.md").read_text("utf-8")
+    stated = re.search(r"(\d+) of CKAN's 147 core and DataStore actions exist", docs)
+    assert stated is not None and int(stated.group(1)) == len(present)
