@@ -85,3 +85,18 @@ def list_collaborators(
         stmt = stmt.where(PackageCollaborator.capacity == capacity)
     rows = unit.session.scalars(stmt.order_by(PackageCollaborator.modified)).all()
     return [collaborator_dict(row) for row in rows]
+
+
+def collaborations_of(
+    unit: CatalogUnit, *, user_id: str, capacity: str | None
+) -> list[dict[str, Any]]:
+    """The datasets a user collaborates in (the caller has checked it is theirs to see)."""
+    check_capacity(capacity, required=False)
+    stmt = select(PackageCollaborator).where(PackageCollaborator.user_id == user_id)
+    if capacity:
+        stmt = stmt.where(PackageCollaborator.capacity == capacity)
+    rows = unit.session.scalars(stmt.order_by(PackageCollaborator.modified)).all()
+    return [
+        {"package_id": row.package_id, "capacity": row.capacity, "modified": iso(row.modified)}
+        for row in rows
+    ]

@@ -243,6 +243,11 @@ def test_collaborators_read_then_edit_then_lose_it(portal: LocalPortal) -> None:
         == []
     )
     assert outsider.post("package_collaborator_list", {"id": package["id"]}).status == 403
+    mine = outsider.post("package_collaborator_list_for_user", {"id": "outsider"}).result
+    assert [(c["package_id"], c["capacity"]) for c in mine] == [(package["id"], "editor")]
+    for who in (None, "org_admin"):
+        others = portal.api(who).post("package_collaborator_list_for_user", {"id": "outsider"})
+        assert others.status == 403, who
     assert admin.post("package_collaborator_delete", ref).ok
     assert admin.post("package_collaborator_delete", ref).status == 404
     assert outsider.post("package_show", {"id": package["id"]}).status == 403

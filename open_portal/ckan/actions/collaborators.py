@@ -1,4 +1,5 @@
-"""Dataset collaborators: CKAN's package_collaborator_create, _delete and _list.
+"""Dataset collaborators: CKAN's package_collaborator_create, _delete, _list and
+_list_for_user.
 
 Always on here (CKAN's ``ckan.auth.allow_dataset_collaborators``), with the
 capacities ``editor`` and ``member`` (not ``admin``); the admins of the dataset's
@@ -10,6 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from datasets import collaborators as service
+from datasets import policy
+from datasets.policy import Action
 from delta.errors import NotFound
 from open_portal.accounts import service as accounts
 from open_portal.accounts.models import User
@@ -67,4 +70,29 @@ def package_collaborator_list(ctx: ActionContext, data: dict[str, Any]) -> list[
         actor=ctx.actor,
         ref=required_str(data, "id"),
         capacity=optional_str(data, "capacity", max_len=20) or None,
+    )
+
+
+@action(side_effect_free=True)
+def package_collaborator_list_for_user(
+    ctx: ActionContext, data: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Return the datasets a user is a collaborator in (yourself; sysadmins anyone).
+
+    :param id: the id or name of the user
+    :param capacity: only those of this capacity, ``editor`` or ``member`` (optional)
+
+    Each result has ``package_id``, ``capacity`` and ``modified``.
+    """
+    user = accounts.find_user(ctx.session, required_str(data, "id"))
+    if user is None:
+        raise NotFound("User not found")
+    policy.require(
+        ctx.actor,
+        Action.READ_PRIVATE,
+        policy.Account(user.id, user.state),
+        message="Not allowed to retrieve collaborators",
+    )
+    return service.collaborations_of(
+        ctx.unit, user_id=user.id, capacity=optional_str(data, "capacity", max_len=20) or None
     )
