@@ -282,10 +282,25 @@ def test_dataset_purge_removes_everything_for_sysadmins_only(portal: LocalPortal
         .post("datastore_create", {"resource_id": resource_id, "records": [{"a": 1}]})
         .ok
     )
+    uploaded = portal.client.post(
+        "/api/3/action/resource_create",
+        data={"package_id": package["id"], "name": "file"},
+        files={"upload": ("data.csv", "区县,人口\n徐汇区,1\n".encode())},
+        headers={"Authorization": portal.tokens["editor"]},
+    )
+    assert uploaded.status_code == 200, uploaded.text
+    file_url = uploaded.json()["result"]["url"]
+    assert portal.client.get(file_url).status_code == 200
+    objects = portal.app.state.portal.storage.objects
+    stored = {path for path in objects.rglob("*") if path.is_file()}
     for who in (None, "editor", "org_admin"):
         assert portal.api(who).post("dataset_purge", {"id": package["id"]}).status == 403
     admin = portal.api("sysadmin")
     assert admin.post("dataset_purge", {"id": package["name"]}).ok
+    assert portal.client.get(file_url).status_code == 404
+    # Its stored file is gone, and only its.
+    left = {path for path in objects.rglob("*") if path.is_file()}
+    assert len(stored - left) == 1 and left <= stored
     assert admin.post("package_show", {"id": package["id"]}).status == 404
     assert admin.post("resource_show", {"id": resource_id}).status == 404
     assert admin.post("datastore_search", {"resource_id": resource_id}).status == 404
