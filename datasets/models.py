@@ -250,6 +250,23 @@ class CatalogRevision(Base):
     revision: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class PackageCollaborator(Base):
+    """A user given a capacity in one dataset (CKAN's dataset collaborators, its
+    ``package_member`` table): ``member`` reads it, ``editor`` also changes it."""
+
+    __tablename__ = "package_collaborator"
+    __table_args__ = (Index("ix_package_collaborator_user_id", "user_id"),)
+
+    package_id: Mapped[str] = mapped_column(
+        ForeignKey("package.id", ondelete="CASCADE"), primary_key=True
+    )
+    # The database refers it to portal_user (migration 0008); the catalog's metadata
+    # does not know the accounts' tables.
+    user_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    capacity: Mapped[str] = mapped_column(String(20))
+    modified: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
 # --- Publishing: downloads, validation, DataStore (docs/publishing.md) -------------------
 
 

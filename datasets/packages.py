@@ -12,9 +12,22 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from datasets import changes, fields, policy, repository, resources
+from sqlalchemy import delete as sa_delete
+from sqlalchemy import func, or_, select
+
+import datasets.datastore.tables as datastore_tables
+from datasets import changes, fields, policy, repository, resources, revise
 from datasets.dictization import package_dict
-from datasets.models import Group, Package, PackageExtra, new_id, utcnow
+from datasets.models import (
+    DataApplication,
+    Group,
+    Package,
+    PackageCollaborator,
+    PackageExtra,
+    Resource,
+    new_id,
+    utcnow,
+)
 from datasets.policy import Action, Principal
 from datasets.schemas import PackageIn, TagIn, parse_model
 from datasets.unit import CatalogUnit
@@ -160,6 +173,7 @@ def delete_package(unit: CatalogUnit, *, actor: Principal, ref: str) -> None:
     )
     package.state = "deleted"
     package.metadata_modified = utcnow()
+    _drop_collaborators(unit, package)
     unit.session.flush()
     changes.finish(unit, package, actor=actor, activity_type="deleted package")
 
@@ -298,3 +312,181 @@ def _set_groups(
         errors["groups"] = problems
         return
     package.groups = chosen
+
+
+# -- whole-dataset operations: revise, move, purge, bulk changes ------------------------------
+
+MAX_BULK = 1000
+
+
+def revise_package(
+    unit: CatalogUnit,
+    *,
+    actor: Principal,
+    match: dict[str, Any],
+    match_keys: dict[str, Any],
+    filters: list[str],
+    update: dict[str, Any] | None,
+    update_keys: dict[str, Any],
+) -> dict[str, Any]:
+    """CKAN's package_revise: check ``match``, remove ``filters``, merge ``update``, save."""
+    ref = match_keys.get("id") or match.get("id") or match_keys.get("name") or match.get("name")
+    if not isinstance(ref, str) or not ref:
+        raise ValidationFailed.on("match__id", "Missing value")
+    package = repository.find_package(unit.session, ref, for_update=True)
+    if package is None:
+        raise NotFound("Dataset not found")
+    _require_read(actor, policy.Dataset.of(package))
+    # Matching compares against the editor's view (real links of conditional datasets):
+    # only editors may probe it.
+    policy.require(
+        actor,
+        Action.UPDATE,
+        policy.Dataset.of(package),
+        message=f"User {actor.name} not authorized to edit package {package.id}",
+    )
+    original = package_dict(package, site_url=unit.site_url, reveal=True)
+    try:
+        unmatched = revise.mismatches(original, match)
+        for key, value in sorted(match_keys.items()):
+            unmatched += revise.key_mismatches(original, key, value)
+    except revise.RevisionError as exc:
+        raise ValidationFailed.on("match", str(exc)) from None
+    if unmatched:
+        raise ValidationFailed({"match": ["__".join(str(p) for p in path) for path in unmatched]})
+    revised = copy.deepcopy(original)
+    revised.pop("metadata_modified", None)
+    revise.remove_matching(revised, filters)
+    if update is not None:
+        try:
+            revise.merge(revised, update)
+        except revise.RevisionError as exc:
+            raise ValidationFailed.on("update", str(exc)) from None
+    # ``__extend`` first, so later keys may address the items it adds.
+    for key, value in sorted(update_keys.items(), key=lambda kv: not kv[0].endswith("extend")):
+        try:
+            revise.merge_key(revised, key, value)
+        except revise.RevisionError as exc:
+            raise ValidationFailed.on(f"update__{key}", str(exc)) from None
+    revised["id"] = original["id"]  # neither a filter nor an update moves another dataset
+    return update_package(unit, actor=actor, data=revised)
+
+
+def change_owner_org(unit: CatalogUnit, *, actor: Principal, ref: str, org_ref: str) -> None:
+    """Move a dataset to another organisation: its editors, if they may publish there."""
+    package = repository.find_package(unit.session, ref, for_update=True)
+    if package is None:
+        raise NotFound("Package was not found.")
+    policy.require(
+        actor,
+        Action.UPDATE,
+        policy.Dataset.of(package),
+        message=f"User {actor.name} not authorized to edit package {package.id}",
+    )
+    org = repository.find_group(unit.session, org_ref, organization=True)
+    if org is None or org.state != "active":
+        raise NotFound("Organization was not found.")
+    policy.require(
+        actor,
+        Action.CREATE_DATASET,
+        policy.Organization(org.id),
+        message="Not authorized to move the dataset into that organization",
+    )
+    if package.owner_org == org.id:
+        return
+    package.owner_org = org.id
+    package.organization = org
+    package.metadata_modified = utcnow()
+    unit.session.flush()
+    # The search entry follows (its permission labels name the organisation).
+    changes.finish(unit, package, actor=actor, activity_type="changed package")
+
+
+def purge_package(unit: CatalogUnit, *, actor: Principal, ref: str) -> None:
+    """Remove a dataset and everything below it for good (sysadmins)."""
+    package = repository.find_package(unit.session, ref, for_update=True)
+    if package is None:
+        raise NotFound("Dataset was not found")
+    policy.require(
+        actor, Action.PURGE, policy.Dataset.of(package), message="Only sysadmins may purge datasets"
+    )
+    applied = unit.session.scalar(
+        select(func.count()).where(DataApplication.package_id == package.id)
+    )
+    if applied:
+        # Data-use applications and their audit trail must outlive the dataset.
+        raise ValidationFailed.on(
+            "id", "This dataset has data-use applications; delete it instead of purging it"
+        )
+    every_resource = unit.session.scalars(
+        select(Resource).where(Resource.package_id == package.id)
+    ).all()
+    for resource in every_resource:
+        if resource.storage_key:
+            unit.obsolete_files.append(resource.storage_key)
+        datastore_tables.drop_for_resource(unit.session, resource.id)
+    package_id = package.id
+    unit.session.delete(package)
+    unit.session.flush()
+    # Resources, extras, tags, groups, collaborators and views go by ON DELETE CASCADE;
+    # the search entry is dropped once this commits.
+    unit.changed_packages.add(package_id)
+
+
+def bulk_update(
+    unit: CatalogUnit, *, actor: Principal, org_ref: str, refs: list[str], change: str
+) -> None:
+    """CKAN's bulk_update_private|public|delete: ``change`` each listed dataset of the
+    organisation (others are skipped, as CKAN does)."""
+    if len(refs) > MAX_BULK:
+        raise ValidationFailed.on("datasets", f"At most {MAX_BULK} datasets at once")
+    org = repository.find_group(unit.session, org_ref, organization=True)
+    if org is None or org.state != "active":
+        raise NotFound("Organization was not found.")
+    policy.require(
+        actor,
+        Action.BULK_UPDATE,
+        policy.Organization(org.id),
+        message=f"User {actor.name} not authorized to update datasets of {org.name}",
+    )
+    ids = sorted(
+        set(
+            unit.session.scalars(
+                select(Package.id).where(
+                    or_(Package.id.in_(refs), Package.name.in_(refs)),
+                    Package.owner_org == org.id,
+                )
+            )
+        )
+    )
+    # One lock after another in id order: two bulk changes never wait on each other.
+    for package_id in ids:
+        package = repository.find_package(unit.session, package_id, for_update=True)
+        if package is None or package.owner_org != org.id:
+            continue
+        target = policy.Dataset.of(package)
+        needed = Action.DELETE if change == "delete" else Action.UPDATE
+        policy.require(
+            actor, needed, target, message=f"User {actor.name} not authorized to edit {package.id}"
+        )
+        if change == "delete":
+            if package.state == "deleted":
+                continue
+            package.state = "deleted"
+            _drop_collaborators(unit, package)
+        else:
+            private = change == "private"
+            if package.private == private:
+                continue
+            package.private = private
+        package.metadata_modified = utcnow()
+        unit.session.flush()
+        activity_type = "deleted package" if change == "delete" else "changed package"
+        changes.finish(unit, package, actor=actor, activity_type=activity_type)
+
+
+def _drop_collaborators(unit: CatalogUnit, package: Package) -> None:
+    """A deleted dataset keeps no collaborators (as CKAN's package_delete)."""
+    unit.session.execute(
+        sa_delete(PackageCollaborator).where(PackageCollaborator.package_id == package.id)
+    )

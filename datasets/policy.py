@@ -14,16 +14,22 @@ The rules (CKAN's, plus the open classes):
 
 * anyone reads active, public datasets that are not closed (非开放);
 * private, draft and closed datasets are read by members of the owning
-  organisation (any capacity); the creator counts only for a dataset without
-  an organisation (CKAN: otherwise an editor who left would keep everything
-  they created there); deleted datasets only by those who may edit them;
+  organisation (any capacity) and by the dataset's collaborators; the creator
+  counts only for a dataset without an organisation (CKAN: otherwise an editor
+  who left would keep everything they created there); deleted datasets only by
+  those who may edit them;
 * a dataset's *data* (files, DataStore rows, dumps, the real links of
   conditional datasets) goes to those who read it and are insiders
   (sysadmins, members, the creator of an orphan), or when it is
   unconditional, or when it is conditional and the caller holds a current
-  data-use grant; a closed dataset's data never leaves its organisation;
-* editors and admins write their organisation's datasets; admins manage the
-  organisation or group; sysadmins may do everything;
+  data-use grant; a closed dataset's data never leaves its organisation (not
+  even to its collaborators);
+* editors and admins write their organisation's datasets, and so do a
+  dataset's ``editor`` collaborators; admins manage the organisation or group
+  and its datasets' collaborators; only sysadmins purge a dataset, delete an
+  account, or do anything else;
+* users change their own account (sysadmins any); user autocomplete names
+  people, so it is for those who manage members somewhere (admins, sysadmins);
 * accounts: e-mail and tokens are each user's own; applications are seen by
   the applicant and the dataset's reviewers, who decide -- never on their own.
 
@@ -66,6 +72,8 @@ class Principal:
     capacities: Mapping[str, str] = field(default_factory=dict)
     # Datasets this user holds a current (approved, unexpired, unrevoked) data-use grant for.
     grants: frozenset[str] = frozenset()
+    # dataset id -> collaborator capacity ("editor", "member"): package_collaborator_create.
+    collaborations: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def is_anonymous(self) -> bool:
@@ -104,6 +112,12 @@ class Action(StrEnum):
     CHOOSE_DATASET_ID = "choose_dataset_id"  # SITE: create a dataset with a given id
     UPLOAD = "upload"  # SITE: store a file before knowing where it goes
     REVIEW_APPLICATIONS = "review_applications"  # SITE: review some organisation's
+    PURGE = "purge"  # remove a dataset for good (dataset_purge)
+    MANAGE_COLLABORATORS = "manage_collaborators"  # a dataset's collaborators
+    BULK_UPDATE = "bulk_update"  # an organisation's datasets at once (bulk_update_*)
+    UPDATE_ACCOUNT = "update_account"  # user_update, user_patch
+    DELETE_ACCOUNT = "delete_account"  # user_delete
+    FIND_USERS = "find_users"  # SITE: user_autocomplete (names people)
 
 
 # -- what about ---------------------------------------------------------------------------------
@@ -206,20 +220,28 @@ def _orphan_creator(p: Principal, d: Dataset) -> bool:
     return d.owner_org is None and p.user_id is not None and p.user_id == d.creator
 
 
+def _collaborator(p: Principal, d: Dataset) -> str | None:
+    """The caller's collaborator capacity in this dataset (CKAN's dataset collaborators)."""
+    return p.collaborations.get(d.id)
+
+
 def _insider(p: Principal, d: Dataset) -> bool:
-    return _member(p, d.owner_org) or _orphan_creator(p, d)
+    return _member(p, d.owner_org) or _orphan_creator(p, d) or _collaborator(p, d) is not None
 
 
 def _read_dataset(p: Principal, d: Dataset) -> bool:
     if p.sysadmin:
         return True
     if d.state == "deleted":
-        return _editor(p, d.owner_org)
+        return _edit_dataset(p, d)
     return d.public or _insider(p, d)
 
 
 def _read_data(p: Principal, d: Dataset) -> bool:
     if not _read_dataset(p, d):
+        return False
+    if d.open_class == OpenClass.CLOSED and not (_member(p, d.owner_org) or _orphan_creator(p, d)):
+        # Closed data stays inside the organisation: collaborators see the record only.
         return False
     if _insider(p, d) or d.open_class == OpenClass.UNCONDITIONAL:
         return True
@@ -227,7 +249,7 @@ def _read_data(p: Principal, d: Dataset) -> bool:
 
 
 def _edit_dataset(p: Principal, d: Dataset) -> bool:
-    return _editor(p, d.owner_org)
+    return _editor(p, d.owner_org) or _collaborator(p, d) == "editor"
 
 
 def _apply(p: Principal, d: Dataset) -> bool:
@@ -252,6 +274,11 @@ def _read_application(p: Principal, a: Application) -> bool:
 
 def _decide(p: Principal, a: Application) -> bool:
     return _reviewer(p, a) and p.user_id != a.applicant_id
+
+
+def _admin_somewhere(p: Principal, _: Site) -> bool:
+    """Someone who adds members to an organisation or group (and so looks users up)."""
+    return p.sysadmin or "admin" in p.capacities.values()
 
 
 def _editor_somewhere(p: Principal, _: Site) -> bool:
@@ -307,6 +334,9 @@ _RULES: dict[tuple[type, Action], Rule] = {
     (Dataset, Action.UPDATE): Rule(_edit_dataset),
     (Dataset, Action.DELETE): Rule(_edit_dataset),
     (Dataset, Action.APPLY): Rule(_apply),
+    (Dataset, Action.PURGE): Rule(lambda p, _: p.sysadmin),
+    (Dataset, Action.MANAGE_COLLABORATORS): Rule(lambda p, d: _admin(p, d.owner_org)),
+    (Organization, Action.BULK_UPDATE): Rule(lambda p, o: _editor(p, o.id)),
     (Organization, Action.CREATE_DATASET): Rule(lambda p, o: _editor(p, o.id)),
     (Organization, Action.MANAGE): Rule(lambda p, o: _admin(p, o.id)),
     (Organization, Action.READ_MEMBERS): Rule(lambda p, o: _member(p, o.id)),
@@ -316,12 +346,15 @@ _RULES: dict[tuple[type, Action], Rule] = {
     (Account, Action.READ): Rule(_read_account, hidden=lambda _: True),
     (Account, Action.READ_PRIVATE): Rule(_own_account),
     (Account, Action.MANAGE_TOKENS): Rule(_own_account),
+    (Account, Action.UPDATE_ACCOUNT): Rule(_own_account),
+    (Account, Action.DELETE_ACCOUNT): Rule(lambda p, _: p.sysadmin),
     (Application, Action.READ): Rule(_read_application, hidden=lambda _: True),
     (Application, Action.DECIDE): Rule(_decide, explain=_why_not_decide),
     **{(Site, action): Rule(lambda p, _: _signed_in(p)) for action in _SIGNED_IN},
     **{(Site, action): Rule(lambda p, _: p.sysadmin) for action in _SYSADMIN},
     (Site, Action.UPLOAD): Rule(_editor_somewhere),
     (Site, Action.REVIEW_APPLICATIONS): Rule(_editor_somewhere),
+    (Site, Action.FIND_USERS): Rule(_admin_somewhere),
 }
 
 # Said when a refused action has no message of its own.
@@ -411,7 +444,14 @@ def readable_datasets(
         if principal.user_id
         else false()
     )
-    return and_(*asked, or_(public_datasets(), member_view, editor_view, own_view))
+    collaborated = list(principal.collaborations)
+    edited = [d for d, c in principal.collaborations.items() if c == "editor"]
+    collaborator_view = (package.id.in_(collaborated) & (package.state != "deleted")) | (
+        package.id.in_(edited)
+    )
+    return and_(
+        *asked, or_(public_datasets(), member_view, editor_view, own_view, collaborator_view)
+    )
 
 
 def readable_applications(principal: Principal) -> ColumnElement[bool]:
@@ -456,11 +496,16 @@ def dataset_labels(dataset: Dataset) -> list[str]:
     """The labels a dataset is indexed with: who may find it (see search.protocol)."""
     if dataset.public:
         return [PUBLIC_LABEL]
+    labels = []
     if dataset.owner_org:
-        return [member_label(dataset.owner_org)]
-    if dataset.creator and dataset.state != "deleted":
-        return [creator_label(dataset.creator)]
-    return []
+        labels.append(member_label(dataset.owner_org))
+    elif dataset.creator and dataset.state != "deleted":
+        labels.append(creator_label(dataset.creator))
+    if dataset.state != "deleted":
+        # Its collaborators (CKAN's "member-<dataset id>"): who they are may change
+        # without the dataset changing, so the label names the dataset, not them.
+        labels.append(member_label(dataset.id))
+    return labels
 
 
 def search_labels(principal: Principal) -> list[str] | None:
@@ -468,6 +513,7 @@ def search_labels(principal: Principal) -> list[str] | None:
     if principal.sysadmin:
         return None
     labels = [PUBLIC_LABEL, *(member_label(group_id) for group_id in principal.capacities)]
+    labels += [member_label(dataset_id) for dataset_id in principal.collaborations]
     if principal.user_id:
         labels.append(creator_label(principal.user_id))
     return labels

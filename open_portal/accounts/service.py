@@ -7,18 +7,19 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import delete as sa_delete
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from datasets import policy, repository
 from datasets.dictization import iso
-from datasets.models import Group, Package, utcnow
+from datasets.models import Group, Package, PackageCollaborator, utcnow
 from datasets.policy import Principal
 from datasets.schemas import Lenient, MemberIn, Name, parse_model
 from delta import passwords
 from delta.errors import NotAuthorized, NotFound, ValidationFailed
 from open_portal.accounts import tokens
-from open_portal.accounts.models import CAPACITIES, ApiToken, Membership, User
+from open_portal.accounts.models import CAPACITIES, ApiToken, Membership, User, WebSession
 
 MIN_PASSWORD = 8
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
@@ -154,12 +155,20 @@ def principal_for(session: Session, user: User | None) -> Principal:
             .where(Membership.user_id == user.id, Group.state == "active")
         ).all()
     )
+    collaborations = dict(
+        session.execute(
+            select(PackageCollaborator.package_id, PackageCollaborator.capacity).where(
+                PackageCollaborator.user_id == user.id
+            )
+        ).all()
+    )
     return Principal(
         user_id=user.id,
         name=user.name,
         sysadmin=user.sysadmin,
         capacities=capacities,
         grants=policy.grants_of(session, user.id),
+        collaborations=collaborations,
     )
 
 
@@ -256,3 +265,93 @@ def token_summary(row: ApiToken) -> dict[str, Any]:
         "last_used_at": iso(row.last_used_at),
         "revoked": row.revoked_at is not None,
     }
+
+
+def _other_active_sysadmins(session: Session, user: User) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(User)
+            .where(User.sysadmin.is_(True), User.state == "active", User.id != user.id)
+        )
+        or 0
+    )
+
+
+def _rename_errors(session: Session, name: str, *, by_sysadmin: bool) -> dict[str, list[str]]:
+    if not by_sysadmin:
+        return {"name": ["Only sysadmins may change a user name"]}
+    errors: dict[str, list[str]] = {}
+    try:
+        parse_model(_UserIn, {"name": name})
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    if repository.ref_taken(session, User, name):
+        errors.setdefault("name", []).append("That login name is not available.")
+    return errors
+
+
+def _sysadmin_errors(session: Session, user: User, sysadmin: Any) -> dict[str, list[str]]:
+    if not isinstance(sysadmin, bool):
+        return {"sysadmin": ["Must be a boolean value (true or false)"]}
+    if not sysadmin and user.sysadmin and not _other_active_sysadmins(session, user):
+        return {"sysadmin": ["The last sysadmin cannot stop being one"]}
+    return {}
+
+
+def update_user(session: Session, *, user: User, data: dict[str, Any], by_sysadmin: bool) -> User:
+    """CKAN's user_update on ``user``: ``email`` is required, ``fullname`` and ``about``
+    are replaced, ``password`` changes only when given. Only sysadmins rename users or
+    set ``sysadmin`` (others' ``sysadmin`` is ignored, as CKAN does)."""
+    errors: dict[str, list[str]] = {}
+
+    def text(key: str, max_len: int) -> str | None:
+        value = data.get(key)
+        if value is None or (isinstance(value, str) and len(value) <= max_len):
+            return value
+        errors[key] = [f"Must be a string of at most {max_len} characters"]
+        return None
+
+    name = text("name", 100)
+    email = text("email", 320)
+    fullname = text("fullname", 200)
+    about = text("about", 5000)
+    password = text("password", 200)
+    if name is not None and name != user.name:
+        errors.update(_rename_errors(session, name, by_sysadmin=by_sysadmin))
+    if "email" not in errors and not _EMAIL.match(email or ""):
+        errors["email"] = ["Missing value" if not email else "Email is not valid"]
+    if password is not None and len(password) < MIN_PASSWORD:
+        errors["password"] = [f"Your password must be {MIN_PASSWORD} characters or longer"]
+    sysadmin = data.get("sysadmin") if by_sysadmin else None
+    if sysadmin is not None:
+        errors.update(_sysadmin_errors(session, user, sysadmin))
+    if errors:
+        raise ValidationFailed(errors)
+    if name is not None and by_sysadmin:
+        user.name = name
+    user.email = email or ""
+    user.fullname = fullname or ""
+    user.about = about or ""
+    if password is not None:
+        user.password_hash = passwords.hash_password(password)
+    if isinstance(sysadmin, bool):
+        user.sysadmin = sysadmin
+    session.flush()
+    return user
+
+
+def delete_user(session: Session, user: User) -> None:
+    """CKAN's user_delete: the account stays (state ``deleted``, its name kept) but
+    loses its memberships, collaborations, tokens and browser sessions."""
+    if user.sysadmin and user.state == "active" and not _other_active_sysadmins(session, user):
+        raise ValidationFailed.on("id", "The last sysadmin cannot be deleted")
+    user.state = "deleted"
+    for model, column in (
+        (Membership, Membership.user_id),
+        (PackageCollaborator, PackageCollaborator.user_id),
+        (WebSession, WebSession.user_id),
+    ):
+        session.execute(sa_delete(model).where(column == user.id))
+    revoke_tokens(session, user=user)
+    session.flush()

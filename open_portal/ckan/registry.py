@@ -40,7 +40,11 @@ def visibility_key(ctx: ActionContext) -> Hashable:
     actor = ctx.actor
     if actor.sysadmin:
         return ("sysadmin",)
-    return (actor.user_id, tuple(sorted(actor.capacities.items())))
+    return (
+        actor.user_id,
+        tuple(sorted(actor.capacities.items())),
+        tuple(sorted(actor.collaborations.items())),
+    )
 
 
 T = TypeVar("T")

@@ -14,10 +14,22 @@ from sqlalchemy.orm import Session
 from datasets import models, policy
 from datasets.policy import Action, Principal
 from delta.errors import NotAuthorized, NotFound
-from tests.support.access_table import CAPACITY, KINDS, OTHER_RULES, ROLES, Kind
+from tests.support.access_table import (
+    API_KINDS,
+    CAPACITY,
+    COLLABORATOR_DATA,
+    COLLABORATOR_READS,
+    COLLABORATOR_WRITES,
+    KINDS,
+    OTHER_RULES,
+    ROLES,
+    Kind,
+)
 from tests.support.postgres import temporary_database
 
 ORG, OTHER_ORG, GROUP = "org-1", "org-2", "group-1"
+# Outsiders made a collaborator, in that capacity, of every dataset.
+COLLABORATORS = ("collaborator-member", "collaborator-editor")
 DATASET_ACTIONS = {
     Action.READ: "read",
     Action.READ_DATA: "read_data",
@@ -29,6 +41,14 @@ DATASET_ACTIONS = {
 def principal(role: str) -> Principal:
     if role == "anonymous":
         return Principal()
+    if role in COLLABORATORS:
+        capacity = role.removeprefix("collaborator-")
+        return Principal(
+            user_id=f"u-{role}",
+            name=role,
+            capacities={OTHER_ORG: "editor"},
+            collaborations={kind.name: capacity for kind in KINDS},
+        )
     capacities = {}
     if role in CAPACITY:
         capacities = {ORG: CAPACITY[role], GROUP: CAPACITY[role]}
@@ -65,6 +85,7 @@ def target(name: str, role: str) -> policy.Target:
         "inactive-account": policy.Account("u-gone", state="deleted"),
         "application": policy.Application(applicant_id="u-grantee", owner_org=ORG),
         "own-application": policy.Application(applicant_id=f"u-{role}", owner_org=ORG),
+        "dataset": policy.Dataset(id="public", owner_org=ORG),
         "site": policy.SITE,
     }[name]
 
@@ -84,6 +105,25 @@ def test_other_rules(action: str, target_name: str) -> None:
         if policy.can(principal(role), Action(action), target(target_name, role))
     }
     assert allowed == set(OTHER_RULES[(action, target_name)])
+
+
+@pytest.mark.parametrize("capacity", ["member", "editor"])
+def test_collaborators(capacity: str) -> None:
+    who = principal(f"collaborator-{capacity}")
+    for kind in API_KINDS:
+        facts = dataset(kind)
+        assert policy.can(who, Action.READ, facts) == (kind.name in COLLABORATOR_READS[capacity])
+        data = policy.can(who, Action.READ_DATA, facts)
+        assert data == (kind.name in COLLABORATOR_DATA[capacity]), kind.name
+        for action in (Action.UPDATE, Action.DELETE):
+            allowed = policy.can(who, action, facts)
+            assert allowed == (kind.name in COLLABORATOR_WRITES[capacity]), kind.name
+        # Never more: no purge, no managing other collaborators.
+        assert not policy.can(who, Action.PURGE, facts)
+        assert not policy.can(who, Action.MANAGE_COLLABORATORS, facts)
+    # A collaboration in one dataset says nothing of another.
+    other = policy.Dataset(id="another", private=True, owner_org=ORG)
+    assert not policy.can(who, Action.READ, other)
 
 
 def test_apply_needs_an_account_and_the_metadata() -> None:
@@ -229,7 +269,7 @@ LISTINGS = [
 ]
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", [*ROLES, *COLLABORATORS])
 def test_readable_datasets_is_can_read_in_sql(session: Session, role: str) -> None:
     who = principal(role)
     for listing in LISTINGS:
@@ -273,7 +313,7 @@ def test_public_datasets_in_sql(session: Session) -> None:
     assert found == {kind.name for kind in KINDS if kind.read == set(ROLES)}
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", [*ROLES, *COLLABORATORS])
 def test_search_labels_find_what_can_read(role: str) -> None:
     who = principal(role)
     held = policy.search_labels(who)

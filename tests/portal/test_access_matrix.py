@@ -2,9 +2,10 @@
 path of the portal, on SQLite and PostgreSQL, in process.
 
 For each role and each kind of dataset: metadata (package_show, resource_show,
-package_search, package_list), data (the uploaded file, the link's redirect, the
+package_search, package_list, and the look-ups package_autocomplete, tag_show and
+member_list), data (the uploaded file, the link's redirect, the
 DataStore rows and their dump, the real link printed in package_show) and
-writes (package_patch, package_delete) answer exactly as the table says.
+writes (package_patch, package_revise, package_delete) answer exactly as the table says.
 The datasets are made by the ``creator``, who then leaves the organisation.
 """
 
@@ -80,7 +81,8 @@ def site(
 
 def _make(portal: LocalPortal, kind: Kind) -> Made:
     creator = portal.api("creator")
-    data = {"name": portal.new_name(kind.name), "owner_org": "the-org", **kind.fields}
+    name = portal.new_name(kind.name)
+    data = {"name": name, "owner_org": "the-org", "tags": [{"name": name}], **kind.fields}
     resources = [{"url": SECRET, "name": "link", "download_url": SECRET}]
     package = creator.post("package_create", {**data, "resources": resources}).result
     link = package["resources"][0]
@@ -113,7 +115,17 @@ def _listed(portal: LocalPortal, role: str, made: Made) -> dict[str, bool]:
     flags = {"include_private": True, "include_drafts": True, "include_deleted": True}
     found = api.post("package_search", {"q": f"name:{name}", **flags}).result
     listed = api.post("package_list", {"include_private": True, "include_drafts": True})
-    return {"package_search": found["count"] == 1, "package_list": name in listed.result}
+    completed = api.post("package_autocomplete", {"q": name}).result
+    members = api.post("member_list", {"id": "the-org", "object_type": "package"}).result
+    tag = api.post("tag_show", {"id": name})
+    assert tag.ok or (tag.status == 404 and name not in json.dumps(tag.body))
+    return {
+        "package_search": found["count"] == 1,
+        "package_list": name in listed.result,
+        "package_autocomplete": [r["name"] for r in completed] == [name],
+        "tag_show": tag.ok,
+        "member_list": made.package["id"] in {m[0] for m in members},
+    }
 
 
 def _reads(portal: LocalPortal, role: str, made: Made) -> dict[str, bool]:
@@ -146,11 +158,15 @@ def _data(portal: LocalPortal, role: str, made: Made) -> dict[str, bool]:
 def _writes(portal: LocalPortal, role: str, made: Made) -> dict[str, bool]:
     api = portal.api(None if role == "anonymous" else role)
     patched = api.post("package_patch", {"id": made.package["id"], "notes": f"by {role}"})
+    revised = api.post(
+        "package_revise", {"match": {"id": made.package["id"]}, "update": {"title": role}}
+    )
+    assert revised.ok or revised.status in (403, 404), revised.body
     spare = made.spare.get(role, made.spare["refused"])
     deleted = api.post("package_delete", {"id": spare["id"]})
     for answer in (patched, deleted):
         assert answer.ok or answer.status in (403, 404), answer.body
-    return {"package_patch": patched.ok, "package_delete": deleted.ok}
+    return {"package_patch": patched.ok, "package_revise": revised.ok, "package_delete": deleted.ok}
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -172,7 +188,14 @@ def test_the_access_table_holds_on_every_path(site: Site, role: str) -> None:
                 ("download", "link", "datastore_search", "dump", "real link shown"),
                 role in kind.read_data,
             ),
-            **dict.fromkeys(("package_patch", "package_delete"), role in kind.write),
+            # The look-ups offer active datasets only (as CKAN's autocomplete).
+            **dict.fromkeys(
+                ("package_autocomplete", "tag_show", "member_list"),
+                role in kind.read and not kind.deleted and kind.fields.get("state") != "draft",
+            ),
+            **dict.fromkeys(
+                ("package_patch", "package_revise", "package_delete"), role in kind.write
+            ),
             "cached publicly": role in kind.read_data and "anonymous" in kind.read_data,
         }
         if kind.deleted:

@@ -93,8 +93,8 @@ API_KINDS = tuple(kind for kind in KINDS if not kind.orphan)
 # Everything else: (action, target kind) -> the roles allowed. Targets are the org
 # (``organization``), a group the role holds the same capacity in (``group``), the
 # role's own account (``own-account``) and another user's (``other-account``), an
-# application to a dataset of the org made by the grantee (``application``), and the
-# site itself (``site``).
+# application to a dataset of the org made by the grantee (``application``), a public
+# dataset of the org (``dataset``), and the site itself (``site``).
 OTHER_RULES: dict[tuple[str, str], frozenset[str]] = {
     ("create_dataset", "organization"): WRITERS,
     ("manage", "organization"): ADMINS,
@@ -108,6 +108,16 @@ OTHER_RULES: dict[tuple[str, str], frozenset[str]] = {
     ("read_private", "other-account"): frozenset({"sysadmin"}),
     ("manage_tokens", "own-account"): SIGNED_IN,
     ("manage_tokens", "other-account"): frozenset({"sysadmin"}),
+    # user_update, user_patch: your own account; user_delete: sysadmins only.
+    ("update_account", "own-account"): SIGNED_IN,
+    ("update_account", "other-account"): frozenset({"sysadmin"}),
+    ("delete_account", "own-account"): frozenset({"sysadmin"}),
+    ("delete_account", "other-account"): frozenset({"sysadmin"}),
+    # dataset_purge; package_collaborator_create|delete|list (the org's admins).
+    ("purge", "dataset"): frozenset({"sysadmin"}),
+    ("manage_collaborators", "dataset"): ADMINS,
+    # bulk_update_private|public|delete of the org's datasets.
+    ("bulk_update", "organization"): WRITERS,
     ("read", "application"): frozenset({"grantee"}) | WRITERS,
     ("decide", "application"): WRITERS,
     ("decide", "own-application"): frozenset(),  # never, not even a sysadmin
@@ -123,4 +133,16 @@ OTHER_RULES: dict[tuple[str, str], frozenset[str]] = {
     ("upload", "site"): frozenset({"outsider", "editor", "org_admin", "sysadmin"}),
     # The applications page shows a review queue to editors of any organisation.
     ("review_applications", "site"): frozenset({"outsider", "editor", "org_admin", "sysadmin"}),
+    # user_autocomplete names people: for those who add members (admins somewhere).
+    ("find_users", "site"): ADMINS,
 }
+
+# Dataset collaborators (package_collaborator_create): an outsider given a capacity in
+# one dataset of each kind. What they may do with it, by capacity.
+_LIVE = frozenset({"public", "private", "draft", "closed", "conditional", "conditional-private"})
+# Editors also read it when deleted (as the org's editors do); members only while it is not.
+COLLABORATOR_READS = {"member": _LIVE, "editor": _LIVE | {"deleted"}}
+# Its data too -- except a closed dataset's, which never leaves its organisation.
+COLLABORATOR_DATA = {capacity: kinds - {"closed"} for capacity, kinds in COLLABORATOR_READS.items()}
+# Editors write it; members do not.
+COLLABORATOR_WRITES = {"editor": frozenset(k.name for k in API_KINDS), "member": frozenset()}

@@ -2,9 +2,13 @@
 
 from open_portal.ckan.actions import (
     applications,
+    autocomplete,
+    bulk,
+    collaborators,
     datastore,
     groups,
     harvest,
+    members,
     packages,
     resources,
     search,
@@ -15,9 +19,13 @@ from open_portal.ckan.actions import (
 
 __all__ = [
     "applications",
+    "autocomplete",
+    "bulk",
+    "collaborators",
     "datastore",
     "groups",
     "harvest",
+    "members",
     "packages",
     "resources",
     "search",

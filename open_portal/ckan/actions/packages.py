@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from datasets import activity, repository
+from datasets import activity, repository, revise
 from datasets import packages as service
 from datasets.dictization import package_dict
+from delta.errors import ValidationFailed
 from open_portal.applications import disclosure
-from open_portal.ckan.params import as_bool, as_int, required_str
+from open_portal.ckan.params import as_bool, as_int, as_str_list, required_str
 from open_portal.ckan.registry import ActionContext, action, visibility_key
 
 MAX_LIST = 1000
@@ -141,4 +143,91 @@ def package_activity_list(ctx: ActionContext, data: dict[str, Any]) -> list[dict
         ctx.unit.site_url,
         package,
         [activity.activity_dict(row, site_url=ctx.unit.site_url) for row in rows],
+    )
+
+
+def _json_or_string(value: Any) -> Any:
+    """Form posts carry nested values as JSON text (CKAN's json_or_string)."""
+    if isinstance(value, str) and value.lstrip()[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _revise_dict(data: dict[str, Any], key: str) -> dict[str, Any] | None:
+    value = _json_or_string(data.get(key))
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ValidationFailed.on(key, "Must be a JSON object")
+    return value
+
+
+def _patterns(data: dict[str, Any], key: str) -> list[str] | None:
+    value = data.get(key)
+    if isinstance(value, str) and not value.lstrip().startswith("["):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    patterns = as_str_list(data, key)
+    if patterns is not None and any(not p.strip("+-") for p in patterns):
+        raise ValidationFailed.on(key, "Empty pattern")
+    return patterns
+
+
+@action()
+def package_revise(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
+    """Revise a dataset selectively: check ``match``, remove ``filter``, apply ``update``.
+
+    :param match: values the dataset must have now, with ``id`` or ``name`` to find it;
+        any difference is a validation error (``{"match": ["notes"]}``)
+    :param filter: patterns of fields to remove first, ``-field`` removes and
+        ``+field`` keeps (the first pattern naming a field wins), ``*`` is every key,
+        e.g. ``["+resources", "-*"]`` (a list, or comma-separated; optional)
+    :param update: values to merge in after filtering (optional)
+    :param include: patterns of the result to keep, e.g. ``["-*"]`` (optional)
+
+    ``match__`` and ``update__`` keys give the same as flattened keys, a list item by its
+    index (``-1`` is the last) or by the first 5 or more characters of its id:
+    ``update__resources__-1__description``, ``update__resources__1f9ab={...}``;
+    ``update__resources__extend=[{...}]`` appends resources.
+    Returns ``{"package": the dataset as saved}``.
+    """
+    match = _revise_dict(data, "match") or {}
+    update = _revise_dict(data, "update")
+    match_keys: dict[str, Any] = {}
+    update_keys: dict[str, Any] = {}
+    for key, value in data.items():
+        for prefix, into in (("match__", match_keys), ("update__", update_keys)):
+            if isinstance(key, str) and key.startswith(prefix) and len(key) > len(prefix):
+                into[key[len(prefix) :]] = _json_or_string(value)
+    saved = service.revise_package(
+        ctx.unit,
+        actor=ctx.actor,
+        match=match,
+        match_keys=match_keys,
+        filters=_patterns(data, "filter") or [],
+        update=update,
+        update_keys=update_keys,
+    )
+    result: dict[str, Any] = {"package": _disclosed_one(ctx, saved)}
+    include = _patterns(data, "include")
+    if include:
+        revise.remove_matching(result, include)
+    return result
+
+
+@action()
+def package_owner_org_update(ctx: ActionContext, data: dict[str, Any]) -> None:
+    """Move a dataset to another organization (its editors, when they may also create
+    datasets in the new one; CKAN allows only sysadmins by default).
+
+    :param id: the id or name of the dataset
+    :param organization_id: the id or name of the new organization
+    """
+    service.change_owner_org(
+        ctx.unit,
+        actor=ctx.actor,
+        ref=required_str(data, "id"),
+        org_ref=required_str(data, "organization_id"),
     )

@@ -154,3 +154,70 @@ def api_token_revoke(ctx: ActionContext, data: dict[str, Any]) -> None:
         message="You may only revoke your own tokens",
     )
     accounts.revoke_token(ctx.session, row)
+
+
+def _editable(ctx: ActionContext, data: dict[str, Any]) -> User:
+    user = _user(ctx, required_str(data, "id"))
+    who = ctx.actor.name or "anonymous"
+    policy.require(
+        ctx.actor,
+        Action.UPDATE_ACCOUNT,
+        _account(user),
+        message=f"User {who} not authorized to edit user {user.id}",
+    )
+    return user
+
+
+@action()
+def user_update(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
+    """Update a user account (yourself; sysadmins any), replacing its fields:
+    ``fullname`` and ``about`` not given become empty. Use ``user_patch`` to change
+    only some.
+
+    :param id: the id or name of the user
+    :param email: the e-mail address (required)
+    :param fullname: (optional); :param about: (optional)
+    :param password: a new password of at least 8 characters (optional)
+    :param name: a new login name (sysadmins only)
+    :param sysadmin: (sysadmins only; ignored for others)
+    """
+    user = _editable(ctx, data)
+    accounts.update_user(ctx.session, user=user, data=data, by_sysadmin=ctx.actor.sysadmin)
+    return accounts.user_dict(ctx.session, user, viewer=ctx.actor)
+
+
+@action()
+def user_patch(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
+    """Update only the given fields of a user account (yourself; sysadmins any).
+
+    :param id: the id or name of the user
+    :param email: (optional); :param fullname: (optional); :param about: (optional)
+    :param password: a new password of at least 8 characters (optional)
+    :param name: a new login name (sysadmins only; optional)
+    :param sysadmin: (sysadmins only; optional)
+    """
+    user = _editable(ctx, data)
+    current = {"email": user.email, "fullname": user.fullname, "about": user.about}
+    merged = {**current, **data}
+    accounts.update_user(ctx.session, user=user, data=merged, by_sysadmin=ctx.actor.sysadmin)
+    return accounts.user_dict(ctx.session, user, viewer=ctx.actor)
+
+
+@action()
+def user_delete(ctx: ActionContext, data: dict[str, Any]) -> None:
+    """Delete a user (sysadmins). The account is kept with state ``deleted``; its
+    memberships, dataset collaborations, API tokens and sessions end. The last
+    sysadmin cannot be deleted.
+
+    :param id: the id or name of the user
+    """
+    user = accounts.find_user(ctx.session, required_str(data, "id"))
+    policy.require(
+        ctx.actor,
+        Action.DELETE_ACCOUNT,
+        _account(user) if user is not None else policy.Account(""),
+        message="Only sysadmins may delete users",
+    )
+    if user is None or user.state == "deleted":
+        raise NotFound("User not found")
+    accounts.delete_user(ctx.session, user)
