@@ -3,10 +3,16 @@
 Builds the catalogue of ``loadtests.search_http_latency`` (the judged corpus cloned
 under new names) into a portal's search index, loads the sample catalogue into its
 database (dataset pages need rows; the clones are index-only), starts the real
-portal and, in the same run and interleaved, times over HTTP (one client, loopback):
-the search page ``/dataset?...`` next to ``package_search`` with the same question,
-and the dataset page ``/dataset/<name>`` next to ``package_show``. Prints p50/p99,
-the page/API ratios, and the bytes of each page type.
+portal and, in the same run and interleaved, asks over HTTP (one client, loopback):
+
+* the search page ``/dataset?...`` and ``package_search`` with the very parameters
+  the page passes to it (the query mix of ``loadtests.search_latency`` as page URLs);
+* the dataset page ``/dataset/<name>`` and ``package_show`` of the same dataset.
+
+Server time is what the portal's access log says for each request (found by the
+``X-Request-ID`` the client sends), so the client and the loopback are left out;
+the client's time is printed as well. Then the bytes of each page type (HTML, and
+our own CSS and JS it links, chart code apart).
 
     .venv/bin/python -m loadtests.web_pages_bench [--size 100000] [--rounds 3]
 """
@@ -14,8 +20,11 @@ the page/API ratios, and the bytes of each page type.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
+import re
+import shutil
 import subprocess
 import tempfile
 import time
@@ -23,23 +32,41 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from starlette.datastructures import QueryParams
 
-from loadtests.search_http_latency import BIN, ckan_params, start_portal
-from loadtests.search_latency import QUERY_MIX, Stats, cloned_docs, percentile
+from loadtests.search_http_latency import BIN, start_portal
+from loadtests.search_latency import QUERY_MIX, SearchQuery, Stats, cloned_docs, percentile
 from loadtests.search_quality import index_with_progress, load_corpus
+from open_portal.web.search_params import FILTER_FIELDS, ROWS, SORTS, SearchParams
 from search import open_backend
 
-PAGE_TYPES = ("/", "/dataset", "/dataset?q=空气质量&province=310000", "/organization",
-              "/theme", "/region/320000", "/user/register", "/user/login")  # fmt: skip
+PAGE_TYPES = ("/", "/dataset", "/dataset?q=空气质量&province=310000", "/dataset/{name}",
+              "/dataset/{name}/history", "/dataset/{name}/resource/{resource}",
+              "/organization", "/organization/{org}", "/theme", "/theme/environment",
+              "/region/320000", "/user/register", "/user/login",
+              "/dataset/no-such-dataset")  # fmt: skip
+CHART_CODE = "charts.js"
+ACCESS = re.compile(r"\[(bench-\w+-\d+)\]: GET \S+ \d+ ([\d.]+) ms")
 
 
-def page_params(params: dict[str, Any]) -> dict[str, Any]:
-    """The search page's URL for a package_search question (q, filters, sort, page)."""
-    out: dict[str, Any] = {"q": params.get("q", "")}
-    for fq in params.get("fq_list", []):
+def page_url_params(query: SearchQuery) -> list[tuple[str, str]]:
+    """The search page's URL for a question of the mix (what the page can say of it)."""
+    out = [("q", query.q)]
+    for fq in query.fq:
         field, _, value = fq.partition(":")
-        out.setdefault(field, []).append(value.strip('"'))
+        if field in FILTER_FIELDS:
+            out.append((field, value.strip('"')))
+    if query.sort in SORTS:
+        out.append(("sort", query.sort))
+    if query.start:
+        out.append(("page", str(query.start // ROWS + 1)))
     return out
+
+
+def api_params(page_params: list[tuple[str, str]]) -> dict[str, Any]:
+    """What the page passes to package_search, as an API client sends it."""
+    data = SearchParams.from_query(QueryParams(page_params)).action_data()
+    return {**data, "fq_list": json.dumps(data["fq_list"])}
 
 
 def stats(samples: list[float]) -> Stats:
@@ -47,12 +74,42 @@ def stats(samples: list[float]) -> Stats:
                  sum(samples) / len(samples), len(samples))  # fmt: skip
 
 
-def timed(client: httpx.Client, url: str, params: dict[str, Any] | None = None) -> float:
-    start = time.perf_counter()
-    response = client.get(url, params=params)
-    elapsed = (time.perf_counter() - start) * 1000
-    response.raise_for_status()
-    return elapsed
+class Timer:
+    """Sends each request with its own request ID and keeps the client's time."""
+
+    def __init__(self, client: httpx.Client) -> None:
+        self.client = client
+        self.numbers = itertools.count()
+        self.client_ms: dict[str, list[float]] = {}
+        self.ids: dict[str, str] = {}  # request ID -> kind
+
+    def get(self, kind: str, url: str, params: Any = None) -> None:
+        rid = f"bench-{kind}-{next(self.numbers):07d}"
+        start = time.perf_counter()
+        response = self.client.get(url, params=params, headers={"X-Request-ID": rid})
+        elapsed = (time.perf_counter() - start) * 1000
+        response.raise_for_status()
+        self.client_ms.setdefault(kind, []).append(elapsed)
+        self.ids[rid] = kind
+
+    def server_ms(self, log: str) -> dict[str, list[float]]:
+        found: dict[str, list[float]] = {}
+        for rid, ms in ACCESS.findall(log):
+            if rid in self.ids:
+                found.setdefault(self.ids[rid], []).append(float(ms))
+        return found
+
+
+def page_bytes(client: httpx.Client, names: dict[str, str]) -> dict[str, tuple[int, int]]:
+    """Each page type: (HTML bytes, HTML + our CSS and JS before chart code)."""
+    out = {}
+    for pattern in PAGE_TYPES:
+        path = pattern.format(**names)
+        page = client.get(path)
+        ours = re.findall(r'(?:href|src)="(/static/web/[^"]+)"', page.text)
+        assets = sum(len(client.get(u).content) for u in ours if CHART_CODE not in u)
+        out[path] = (len(page.content), len(page.content) + assets)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,50 +119,62 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=18300)
     options = parser.parse_args(argv)
     home = Path(tempfile.mkdtemp(prefix="web-bench-"))
+    started = time.perf_counter()
     backend = open_backend(None, index_path=home / "search" / "catalog.db")
     index_with_progress(backend, list(cloned_docs(load_corpus(), options.size)), backend.name)
     backend.close()
+    built = time.perf_counter() - started
     env = {k: v for k, v in os.environ.items() if not k.startswith("DELTA_")}
-    env.update(DELTA_HOME=str(home), DELTA_ENV="development", DELTA_LOG_LEVEL="WARNING",
+    env.update(DELTA_HOME=str(home), DELTA_ENV="development", DELTA_LOG_LEVEL="INFO",
+               DELTA_LOG_FORMAT="text", DELTA_ACCESS_LOG="true",
                DELTA_SITE_URL=f"http://127.0.0.1:{options.port}")  # fmt: skip
     subprocess.run([str(BIN / "delta"), "demo", "load"], env=env, check=True, capture_output=True)
-    portal = start_portal(env, options.port, home / "portal.log")
+    log = home / "portal.log"
+    portal = start_portal(env, options.port, log)
     base = f"http://127.0.0.1:{options.port}"
-    searches = [ckan_params(query) for query in QUERY_MIX]
+    searches = [page_url_params(query) for query in QUERY_MIX]
     try:
-        with httpx.Client(base_url=base, timeout=60) as client:
+        with httpx.Client(base_url=base, timeout=120) as client:
             names = client.get("/api/3/action/package_list").json()["result"]
-            api_search, page_search, api_show, page_show = ([] for _ in range(4))
+            timer = Timer(client)
+            for name in names[:3]:  # warm up: templates compiled, caches filled once
+                timer.get("warmup", f"/dataset/{name}")
+                timer.get("warmup", "/api/3/action/package_show", {"id": name})
             for _ in range(options.rounds):
                 for params in searches:
-                    api_params = {**params, "fq_list": json.dumps(params.get("fq_list", []))}
-                    api_search.append(timed(client, "/api/3/action/package_search", api_params))
-                    page_search.append(timed(client, "/dataset", page_params(params)))
+                    timer.get("api_search", "/api/3/action/package_search", api_params(params))
+                    timer.get("page_search", "/dataset", params)
                 for name in names:
-                    api_show.append(timed(client, "/api/3/action/package_show", {"id": name}))
-                    page_show.append(timed(client, f"/dataset/{name}"))
-            sizes = {path: len(client.get(path).content) for path in PAGE_TYPES}
-            sizes[f"/dataset/{names[0]}"] = len(client.get(f"/dataset/{names[0]}").content)
+                    timer.get("api_show", "/api/3/action/package_show", {"id": name})
+                    timer.get("page_show", f"/dataset/{name}")
+            shown = client.get("/api/3/action/package_show", params={"id": "zj-gdp-by-city"})
+            package = shown.json()["result"]
+            sizes = page_bytes(client, {"name": package["name"],
+                                        "resource": package["resources"][0]["id"],
+                                        "org": package["organization"]["name"]})  # fmt: skip
     finally:
         portal.terminate()
         portal.wait(timeout=30)
-    rows = (
-        ("package_search (API)", stats(api_search)),
-        ("search page", stats(page_search)),
-        ("package_show (API)", stats(api_show)),
-        ("dataset page", stats(page_show)),
-    )
-    print(f"{options.size:,} datasets in the index; {len(searches)} searches and "
-          f"{len(names)} datasets x {options.rounds} rounds, over HTTP")  # fmt: skip
-    print(f"{'':<24}{'p50 ms':>9}{'p99 ms':>9}")
-    for label, measured in rows:
-        print(f"{label:<24}{measured.p50_ms:>9.1f}{measured.p99_ms:>9.1f}")
-    for (api_label, api), (page_label, page) in ((rows[0], rows[1]), (rows[2], rows[3])):
-        print(f"{page_label} / {api_label}: p50 {page.p50_ms / api.p50_ms:.2f}x, "
-              f"p99 {page.p99_ms / api.p99_ms:.2f}x")  # fmt: skip
-    print("page bytes (HTML only; our CSS is 6 KB, our JS at most 4 KB):")
-    for path, size in sizes.items():
-        print(f"  {path:<48}{size:>9,}")
+        access_log = log.read_text("utf-8", errors="replace")
+        shutil.rmtree(home, ignore_errors=True)
+    server = timer.server_ms(access_log)
+    labels = (("api_search", "package_search (API)"), ("page_search", "search page"),
+              ("api_show", "package_show (API)"), ("page_show", "dataset page"))  # fmt: skip
+    print(f"{options.size:,} datasets in the index (built in {built:.0f} s); "
+          f"{len(searches)} searches and {len(names)} datasets x {options.rounds} rounds, "
+          f"over HTTP")  # fmt: skip
+    print(f"{'':<24}{'server p50':>11}{'p99':>9}{'client p50':>12}{'p99':>9}  (ms)")
+    for kind, label in labels:
+        s, c = stats(server[kind]), stats(timer.client_ms[kind])
+        print(f"{label:<24}{s.p50_ms:>11.1f}{s.p99_ms:>9.1f}{c.p50_ms:>12.1f}{c.p99_ms:>9.1f}")
+    for api, page in (("api_search", "page_search"), ("api_show", "page_show")):
+        for where, samples in (("server", server), ("client", timer.client_ms)):
+            a, p = stats(samples[api]), stats(samples[page])
+            print(f"{page} / {api} ({where}): p50 {p.p50_ms / a.p50_ms:.2f}x, "
+                  f"p99 {p.p99_ms / a.p99_ms:.2f}x")  # fmt: skip
+    print(f"{'page bytes':<56}{'HTML':>9}{'+ CSS, JS':>11}")
+    for path, (html, total) in sizes.items():
+        print(f"  {path:<54}{html:>9,}{total:>11,}")
     return 0
 
 

@@ -44,6 +44,13 @@ def translations(locale: str) -> Translations:
     return Translations(compiled, domain=DOMAIN)
 
 
+@cache
+def babel_locale(locale: str) -> Locale:
+    """Parsed once: Babel's formatters otherwise parse the identifier on every call
+    (a dataset page formats a dozen dates and numbers)."""
+    return Locale.parse(locale)
+
+
 def gettext(locale: str, message: str) -> str:
     return translations(locale).ugettext(message)
 
@@ -95,14 +102,16 @@ def date_text(value: str | datetime | date | None, locale: str, *, with_time: bo
     else:
         moment = value
     if with_time and isinstance(moment, datetime):
-        return format_datetime(moment, "medium", locale=locale)
-    return format_date(moment, "long" if locale == "zh_CN" else "medium", locale=locale)
+        return format_datetime(moment, "medium", locale=babel_locale(locale))
+    return format_date(
+        moment, "long" if locale == "zh_CN" else "medium", locale=babel_locale(locale)
+    )
 
 
 def number_text(value: int | float | None, locale: str) -> str:
     if value is None:
         return ""
-    return format_decimal(value, locale=locale)
+    return format_decimal(value, locale=babel_locale(locale))
 
 
 def size_text(size: int | None, locale: str) -> str:
@@ -114,5 +123,5 @@ def size_text(size: int | None, locale: str) -> str:
     while amount >= 1024 and unit < len(units) - 1:
         amount /= 1024
         unit += 1
-    shown = format_decimal(round(amount, 1) if unit else int(amount), locale=locale)
+    shown = format_decimal(round(amount, 1) if unit else int(amount), locale=babel_locale(locale))
     return f"{shown} {units[unit]}"
