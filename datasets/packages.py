@@ -12,6 +12,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy import delete as sa_delete
 from sqlalchemy import func, or_, select
 
@@ -40,10 +41,26 @@ class _Shown:
 
     dataset: policy.Dataset
     result: dict[str, Any]
+    # The result as JSON, when that round-trips to an equal dict: loading it is the
+    # fastest deep copy (a package dict has hundreds of objects).
+    encoded: bytes | None = None
 
     @classmethod
     def of(cls, package: Package, *, site_url: str) -> _Shown:
-        return cls(policy.Dataset.of(package), package_dict(package, site_url=site_url))
+        result = package_dict(package, site_url=site_url)
+        try:
+            encoded: bytes | None = orjson.dumps(result)
+        except TypeError:
+            encoded = None
+        if encoded is not None and orjson.loads(encoded) != result:
+            encoded = None
+        return cls(policy.Dataset.of(package), result, encoded)
+
+    def copy(self) -> dict[str, Any]:
+        if self.encoded is not None:
+            copied: dict[str, Any] = orjson.loads(self.encoded)
+            return copied
+        return _copied(self.result)
 
 
 def show_package(unit: CatalogUnit, *, actor: Principal, ref: str) -> dict[str, Any]:
@@ -60,7 +77,23 @@ def show_package(unit: CatalogUnit, *, actor: Principal, ref: str) -> dict[str, 
             unit.reads.put(("package", package.id), shown)
     _require_read(actor, shown.dataset)
     # Callers may adjust what they return; the cached dict must stay as it is.
-    return copy.deepcopy(shown.result)
+    return shown.copy()
+
+
+_IMMUTABLE = (str, int, float, bool, type(None))
+
+
+def _copied(value: Any) -> Any:
+    """A deep copy of a JSON-shaped value, several times faster than copy.deepcopy
+    (it was most of package_show's time); anything else goes to deepcopy."""
+    kind = type(value)
+    if kind is dict:
+        return {key: _copied(item) for key, item in value.items()}
+    if kind is list:
+        return [_copied(item) for item in value]
+    if kind in _IMMUTABLE:
+        return value
+    return copy.deepcopy(value)
 
 
 def get_readable_package(

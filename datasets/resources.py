@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import mimetypes
-from collections.abc import Iterable
-from datetime import timedelta
+from collections.abc import Iterable, Mapping
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -26,6 +26,8 @@ from datasets.validation.sniff import sniff
 from delta.errors import ErrorDict, NotFound, ValidationFailed
 
 MAX_EXTRAS_BYTES = 64 * 1024
+# Where a session finds its process's download counter (datasets/download_counter.py).
+COUNTER_KEY = "download_counter"
 
 # What people type, and what the catalogue shows.
 KNOWN_FORMATS = {
@@ -320,36 +322,61 @@ def _kept_internal(resource: Resource) -> dict[str, Any]:
 
 def record_download(session: Session, resource: Resource) -> None:
     """Count one download of ``resource`` today (callers decide what counts; see models)."""
+    add_downloads(session, {(resource.id, utcnow().date(), resource.package_id): 1})
+
+
+def add_downloads(session: Session, counts: Mapping[tuple[str, date, str], int]) -> None:
+    """Add ``counts`` -- (resource id, day, package id) -> downloads -- to the table."""
     insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
-    statement = insert(DownloadCount).values(
-        resource_id=resource.id, day=utcnow().date(), package_id=resource.package_id, count=1
-    )
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["resource_id", "day"],
-            set_={"count": DownloadCount.count + 1},
+    # Sorted: concurrent flushes of several processes lock rows in the same order.
+    for (resource_id, day, package_id), n in sorted(counts.items()):
+        statement = insert(DownloadCount).values(
+            resource_id=resource_id, day=day, package_id=package_id, count=n
         )
-    )
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["resource_id", "day"],
+                set_={"count": DownloadCount.count + n},
+            )
+        )
 
 
-def download_counts(
+def download_totals(
     session: Session, package_ids: Iterable[str]
-) -> tuple[dict[str, int], dict[str, int]]:
-    """Download totals of these datasets and of their files, in one query (it runs on
-    every read of a dataset). Dataset totals include files it has since removed."""
+) -> dict[str, tuple[int, dict[str, int]]]:
+    """Per dataset: its download total and its files' totals (one query)."""
     ids = list(set(package_ids))
-    per_package: dict[str, int] = {}
-    per_resource: dict[str, int] = {}
+    found: dict[str, tuple[int, dict[str, int]]] = {}
     if not ids:
-        return per_package, per_resource
+        return found
     rows = session.execute(
         select(DownloadCount.package_id, DownloadCount.resource_id, func.sum(DownloadCount.count))
         .where(DownloadCount.package_id.in_(ids))
         .group_by(DownloadCount.package_id, DownloadCount.resource_id)
     ).all()
     for package_id, resource_id, total in rows:
-        per_resource[resource_id] = int(total or 0)
-        per_package[package_id] = per_package.get(package_id, 0) + int(total or 0)
+        before, files = found.get(package_id, (0, {}))
+        files[resource_id] = int(total or 0)
+        found[package_id] = (before + int(total or 0), files)
+    return found
+
+
+def download_counts(
+    session: Session, package_ids: Iterable[str]
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Download totals of these datasets and of their files. Dataset totals include
+    files it has since removed. A session made by a factory that carries a
+    :class:`~datasets.download_counter.DownloadCounter` (``info["download_counter"]``)
+    answers from it, with its bounded staleness, instead of the table."""
+    counter = session.info.get(COUNTER_KEY)
+    if counter is not None:
+        counts: tuple[dict[str, int], dict[str, int]] = counter.counts(session, package_ids)
+        return counts
+    per_package: dict[str, int] = {}
+    per_resource: dict[str, int] = {}
+    for package_id, (total, files) in download_totals(session, package_ids).items():
+        per_package[package_id] = total
+        per_resource.update(files)
     return per_package, per_resource
 
 

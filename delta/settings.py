@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     # upload commits, in a worker thread of each portal process.
     ingest_worker: bool = True
     ingest_poll_seconds: float = 2.0
+    # Download counts are written in batches this often (and at shutdown); other
+    # processes show them within twice this. 0: written and read per request.
+    download_count_flush_seconds: float = 5.0
     validation_max_errors: int = 1000
     max_xlsx_uncompressed_bytes: int = 1 * GiB
     max_xlsx_compression_ratio: int = 200

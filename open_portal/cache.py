@@ -1,10 +1,11 @@
 """Per-process caches of catalog reads that stay exact across processes.
 
 Every transaction that changes the catalog bumps one counter row
-(``catalog_revision``) as part of the same commit. Each request first reads
-that counter (a primary-key lookup); when it moved, the process drops its
-cached reads. An open-data portal is read far more than it is written, so
-most reads then cost one tiny query instead of several joins.
+(``catalog_revision``) as part of the same commit. Each request first learns
+that counter -- cheaply, without a query while nothing changed (see
+open_portal/freshness.py) -- and when it moved, the process drops its cached
+reads. An open-data portal is read far more than it is written, so most reads
+then cost no query at all.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
-from sqlalchemy import event, select, update
+from sqlalchemy import event, select, text, update
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from datasets.models import (
@@ -26,29 +27,39 @@ from datasets.models import (
     ResourceLinkCheck,
     Tag,
 )
+from open_portal.freshness import PolledRevision, RevisionSource
 
 # Objects whose change alters what cached reads return (a link check moves a quality score).
 CATALOG_MODELS = (Package, Resource, Group, PackageExtra, Tag, ResourceLinkCheck)
 _CHANGED = "catalog_changed"
+_COMMITTING = "catalog_revision_committing"
 T = TypeVar("T")
 
 
 class CatalogCache:
-    def __init__(self, maxsize: int = 20_000) -> None:
+    def __init__(self, maxsize: int = 20_000, source: RevisionSource | None = None) -> None:
         self.maxsize = maxsize
+        self.source: RevisionSource = source or PolledRevision()
         self._lock = threading.Lock()
         self._entries: OrderedDict[Hashable, Any] = OrderedDict()
         self._revision: int | None = None
 
     def sync(self, session: Session) -> int:
-        """Read the catalog revision; forget everything cached at another one."""
-        revision = session.scalar(select(CatalogRevision.revision).where(CatalogRevision.id == 1))
-        current = int(revision or 0)
+        """Learn the catalog revision; forget everything cached at an older one."""
+        current = self.source.current(session)
         with self._lock:
-            if current != self._revision:
+            if self._revision is None or current > self._revision:
                 self._entries.clear()
                 self._revision = current
-        return current
+            # An older answer (a notification still on its way) never rolls the cache back.
+            return self._revision
+
+    def advance(self, revision: int) -> None:
+        """This process committed ``revision``: its own next read must see it."""
+        with self._lock:
+            if self._revision is None or revision > self._revision:
+                self._entries.clear()
+                self._revision = revision
 
     def get(self, key: Hashable) -> Any | None:
         with self._lock:
@@ -100,8 +111,15 @@ class RevisionReads:
         return value
 
 
-def track_catalog_changes(sessions: sessionmaker[Session]) -> None:
-    """Bump the revision in every transaction that changed catalog objects."""
+def track_catalog_changes(
+    sessions: sessionmaker[Session],
+    *,
+    committed: Callable[[int], None] | None = None,
+    notify: Callable[[int], str] | None = None,
+) -> None:
+    """Bump the revision in every transaction that changed catalog objects; announce
+    it with ``notify``'s statement in that transaction, and hand it to ``committed``
+    once the transaction has committed."""
 
     @event.listens_for(sessions, "after_flush")
     def _note(session: Session, _context: Any) -> None:
@@ -127,7 +145,23 @@ def track_catalog_changes(sessions: sessionmaker[Session]) -> None:
                 .where(CatalogRevision.id == 1)
                 .values(revision=CatalogRevision.revision + 1)
             )
+            if committed is None and notify is None:
+                return
+            # The row is locked by our UPDATE until commit: this is our revision.
+            revision = int(
+                session.scalar(select(CatalogRevision.revision).where(CatalogRevision.id == 1)) or 0
+            )
+            if notify is not None:
+                session.execute(text(notify(revision)))
+            session.info[_COMMITTING] = revision
+
+    @event.listens_for(sessions, "after_commit")
+    def _committed(session: Session) -> None:
+        revision = session.info.pop(_COMMITTING, None)
+        if revision is not None and committed is not None:
+            committed(revision)
 
     @event.listens_for(sessions, "after_rollback")
     def _forget(session: Session) -> None:
         session.info.pop(_CHANGED, None)
+        session.info.pop(_COMMITTING, None)

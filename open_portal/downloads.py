@@ -177,7 +177,7 @@ def _plan(
             if not target.lower().startswith(("http://", "https://")):
                 raise NotFound("This resource has no file or link to download")
             if request.method == "GET":
-                resource_service.record_download(unit.session, resource)
+                portal.downloads.record(resource.id, resource.package_id)
             return _Plan(
                 302, {"Cache-Control": privacy, "Vary": "Authorization, Cookie"}, redirect=target
             )
@@ -195,7 +195,7 @@ def _plan(
             if request.method == "GET" and (
                 plan.status == 200 or (plan.status == 206 and plan.start == 0)
             ):
-                resource_service.record_download(unit.session, resource)
+                portal.downloads.record(resource.id, resource.package_id)
         except BaseException:
             if plan.file is not None:
                 plan.file.close()

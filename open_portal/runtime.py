@@ -11,9 +11,11 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from datasets import resources as resource_service
 from datasets.datastore import sql_postgres
 from datasets.datastore.sql_exec import SqlExecutor, SqlLimits
 from datasets.datastore.sql_sqlite import SqliteRunner
+from datasets.download_counter import DownloadCounter
 from datasets.indexing import CatalogIndexer
 from datasets.models import Resource
 from datasets.storage import LocalStorage
@@ -25,6 +27,7 @@ from delta import metrics
 from delta.db import is_sqlite, make_engine, make_session_factory
 from delta.settings import Settings
 from open_portal.cache import CatalogCache, RevisionReads, track_catalog_changes
+from open_portal.freshness import notify_sql, open_revision_source
 from open_portal.timed_search import TimedSearch
 from search import open_backend
 from search.protocol import SearchBackend
@@ -43,6 +46,8 @@ class Portal:
     cache: CatalogCache
     # Validates uploads and loads the DataStore; started by the app's lifespan.
     ingest: IngestWorker
+    # Counts downloads in memory and writes them in batches (datasets/download_counter.py).
+    downloads: DownloadCounter
     # Runs datastore_search_sql on its own restricted connection; None when it is off.
     datastore_sql: SqlExecutor | None = None
 
@@ -52,7 +57,11 @@ class Portal:
         engine = make_engine(settings.portal_database_url)
         metrics.instrument_engine(engine, database="portal")
         sessions = make_session_factory(engine)
-        track_catalog_changes(sessions)
+        cache = CatalogCache(source=open_revision_source(engine))
+        track_catalog_changes(sessions, committed=cache.advance, notify=notify_sql(engine))
+        downloads = DownloadCounter(sessions, flush_seconds=settings.download_count_flush_seconds)
+        # Every session reads download counts through the counter (datasets/resources.py).
+        sessions.configure(info={resource_service.COUNTER_KEY: downloads})
         search = TimedSearch(
             open_backend(settings.search_url, index_path=home / "search" / "catalog.db")
         )
@@ -77,8 +86,9 @@ class Portal:
             storage=storage,
             search=search,
             indexer=indexer,
-            cache=CatalogCache(),
+            cache=cache,
             ingest=IngestWorker(pipeline, sessions, poll_seconds=settings.ingest_poll_seconds),
+            downloads=downloads,
             datastore_sql=datastore_sql,
         )
 
@@ -132,6 +142,9 @@ class Portal:
 
     def close(self) -> None:
         self.ingest.stop()
+        # Before the engine goes: counted downloads are written now, none is lost.
+        self.downloads.close()
+        self.cache.source.close()
         self.search.close()
         self.engine.dispose()
 

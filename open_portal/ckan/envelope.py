@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
 from starlette.responses import Response
 
 from delta.errors import BadRequest, DomainError, NotAuthorized, NotFound, ValidationFailed
@@ -16,7 +17,12 @@ class JSONResponse(Response):
     media_type = "application/json;charset=utf-8"
 
     def render(self, content: Any) -> bytes:
-        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        try:
+            # Several times faster than json.dumps on package dicts; the same bytes for them.
+            return orjson.dumps(content)
+        except TypeError:
+            # What orjson refuses (NaN is null there, but e.g. ints beyond 64 bits): as before.
+            return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def success(help_url: str, result: Any) -> Response:
