@@ -41,12 +41,15 @@ class CatalogIndexer:
                 found = {
                     p.id: p for p in session.scalars(select(Package).where(Package.id.in_(ids)))
                 }
+                docs = [self.doc_for(found[i]) for i in ids if i in found]
+                # A harvest batch or a multi-dataset change: one bulk request, not one each.
+                if len(docs) == 1:
+                    self.backend.index(docs[0])
+                elif docs:
+                    self.backend.bulk_index(docs)
                 for package_id in ids:
-                    package = found.get(package_id)
-                    if package is None:
+                    if package_id not in found:
                         self.backend.delete(package_id)
-                    else:
-                        self.backend.index(self.doc_for(package))
         except Exception:
             # The change itself is committed; `delta search reindex` repairs the index.
             log.exception("search index update failed for %d dataset(s)", len(ids))

@@ -267,6 +267,19 @@ class PackageCollaborator(Base):
     modified: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class SiteSetting(Base):
+    """Facts about this portal database. ``catalogue_id``, a random id made by migration
+    0010, names the catalogue: a search index built from another database is refused."""
+
+    __tablename__ = "site_setting"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+CATALOGUE_ID = "catalogue_id"
+
+
 # --- Publishing: downloads, validation, DataStore (docs/publishing.md) -------------------
 
 

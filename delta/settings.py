@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     home: Path = Path("var")
     database_url: str | None = None
     search_url: str | None = None
+    # An Elasticsearch index built for another catalogue (database): "rebuild" it from
+    # this database at start, or "refuse" to start (docs/search.md). Never served.
+    search_foreign_index: Literal["rebuild", "refuse"] = "rebuild"
     site_url: str = "http://127.0.0.1:8000"
     secret_key: SecretStr = SecretStr(DEMO_SECRET_KEY)
     log_level: str = "INFO"

@@ -2,13 +2,17 @@
 
 Builds the catalogue of ``loadtests.search_latency`` (the judged corpus cloned
 under new names) straight into a portal's search index, starts the real
-portal (``delta serve``) on it, and times the same request mix three ways in
-this one run: over HTTP through the CKAN action API (one client, sequential),
-in-process ``search()``, and the raw engine query for the same terms (FTS5
-MATCH ranked by bm25, or an Elasticsearch match). Prints p50 / p99 and the
-ratios to the raw query.
+portal (``delta serve``, one worker) on it, and times the same request mix
+three ways in this one run: over HTTP through the CKAN action API (``--clients``
+concurrent clients, each sending the whole mix), in-process ``search()``, and
+the raw engine query for the same terms (FTS5 MATCH ranked by bm25, or an
+Elasticsearch match). Prints p50 / p99 and the ratios to the raw query.
 
-    .venv/bin/python -m loadtests.search_http_latency [--size 100000] [--rounds 3] [--es-url URL]
+The index is built for the portal's own (freshly migrated) database: a portal
+refuses or rebuilds an Elasticsearch index of another catalogue.
+
+    .venv/bin/python -m loadtests.search_http_latency [--size 100000] [--rounds 3]
+        [--clients 16] [--es-url URL]
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -33,6 +38,7 @@ from loadtests.search_latency import (
     raw_elasticsearch,
     raw_fts5,
     raw_terms,
+    stats,
 )
 from loadtests.search_quality import index_with_progress, load_corpus
 from search import open_backend
@@ -72,15 +78,54 @@ def start_portal(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[
     raise RuntimeError(f"the portal did not start; see {log}")
 
 
-def over_http(port: int, rounds: int) -> Stats:
-    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120)
+def over_http(port: int, rounds: int, clients: int) -> Stats:
+    """Every client sends the mix once to warm up, then ``rounds`` times, all at once."""
+    mix = [ckan_params(q) for q in QUERY_MIX]
+    samples: list[float] = []
+    failures: list[str] = []
+    start = threading.Barrier(clients)
 
-    def run(params: dict[str, Any]) -> None:
-        response = client.post("/api/3/action/package_search", json=params)
-        if response.status_code != 200:
-            raise RuntimeError(f"{params}: {response.status_code} {response.text[:300]}")
+    def client_run() -> None:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
+            mine: list[float] = []
+            for round_ in range(rounds + 1):
+                if round_ == 1:
+                    start.wait()
+                for params in mix:
+                    began = time.perf_counter()
+                    response = client.post("/api/3/action/package_search", json=params)
+                    if response.status_code != 200:
+                        failures.append(f"{params}: {response.status_code} {response.text[:300]}")
+                        return
+                    if round_:
+                        mine.append(time.perf_counter() - began)
+            samples.extend(mine)
 
-    return measure(run, [ckan_params(q) for q in QUERY_MIX], rounds)
+    threads = [threading.Thread(target=client_run) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise RuntimeError(failures[0])
+    return stats(samples)
+
+
+def portal_catalogue(env: dict[str, str]) -> str:
+    """Migrate the portal database ``env`` names and return its catalogue id."""
+    subprocess.run([str(BIN / "delta"), "db", "upgrade"], env=env, check=True)
+    os.environ.update(env)
+    from delta.settings import load_settings
+    from open_portal.runtime import catalogue_id
+
+    settings = load_settings()
+    from delta.db import make_engine, make_session_factory
+
+    engine = make_engine(settings.portal_database_url)
+    try:
+        return catalogue_id(make_session_factory(engine))
+    finally:
+        engine.dispose()
 
 
 def line(label: str, stats: Stats, raw: Stats) -> str:
@@ -96,21 +141,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--es-url", default=None, help="Elasticsearch URL (default: embedded FTS5)")
     parser.add_argument("--port", type=int, default=18200)
+    parser.add_argument("--clients", type=int, default=16, help="concurrent HTTP clients")
     options = parser.parse_args(argv)
 
     home = Path(tempfile.mkdtemp(prefix="search-http-"))
     search_url = f"{options.es_url.rstrip('/')}/delta-bench" if options.es_url else None
-    backend: SearchBackend = open_backend(search_url, index_path=home / "search" / "catalog.db")
-    corpus = load_corpus()
-    index_with_progress(backend, list(cloned_docs(corpus, options.size)), backend.name)
-
     env = {k: v for k, v in os.environ.items() if not k.startswith("DELTA_")}
     env.update(DELTA_HOME=str(home), DELTA_ENV="development", DELTA_LOG_LEVEL="WARNING")
     if search_url:
         env["DELTA_SEARCH_URL"] = search_url
+    backend: SearchBackend = open_backend(
+        search_url,
+        index_path=home / "search" / "catalog.db",
+        catalogue=portal_catalogue(env),
+        foreign="rebuild",
+    )
+    corpus = load_corpus()
+    index_with_progress(backend, list(cloned_docs(corpus, options.size)), backend.name)
+    backend.count()  # makes the bulk load searchable before the portal starts
     portal = start_portal(env, options.port, home / "portal.log")
     try:
-        http = over_http(options.port, options.rounds)
+        http = over_http(options.port, options.rounds, options.clients)
     finally:
         portal.terminate()
         portal.wait(timeout=30)
@@ -119,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     raw = measure(raw_run, [raw_terms(backend, q) for q in QUERY_MIX], options.rounds)
 
     print(
-        f"{options.size:,} datasets, {backend.name}; {len(QUERY_MIX)} requests x {options.rounds}"
+        f"{options.size:,} datasets, {backend.name}; {len(QUERY_MIX)} requests x "
+        f"{options.rounds} rounds; HTTP: {options.clients} concurrent clients, one worker"
     )
     print(f"{'':<28}{'p50 ms':>9}{'p99 ms':>9}{'p50 ratio':>11}{'p99 ratio':>11}")
     print(line("package_search over HTTP", http, raw))

@@ -10,7 +10,7 @@ import json
 import os
 import socket
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -43,7 +43,7 @@ def _explain(exc: DomainError) -> str:
     return str(exc) or exc.__class__.__name__
 
 
-def _portal(*, create: bool = False):  # type: ignore[no-untyped-def]
+def _portal(*, create: bool = False, **open_options: Any):  # type: ignore[no-untyped-def]
     """The portal on its database; only commands that set up (``create``) make a new one."""
     from open_portal.runtime import Portal
 
@@ -55,7 +55,7 @@ def _portal(*, create: bool = False):  # type: ignore[no-untyped-def]
         migrations.upgrade_existing(
             settings.portal_database_url, package="open_portal", create_with=CREATE_WITH
         )
-    return Portal.open(settings)
+    return Portal.open(settings, **open_options)
 
 
 @db_app.command("upgrade")
@@ -361,7 +361,8 @@ def search_reindex() -> None:
 
     from datasets.models import Package
 
-    portal = _portal()
+    # An index of another catalogue is what this command replaces: open it, fill it below.
+    portal = _portal(search_foreign="rebuild", rebuild_search=False)
     try:
         with portal.sessions() as session:
             total = session.scalar(select(func.count()).select_from(Package)) or 0

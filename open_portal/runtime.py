@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from datasets import resources as resource_service
@@ -17,7 +19,7 @@ from datasets.datastore.sql_exec import SqlExecutor, SqlLimits
 from datasets.datastore.sql_sqlite import SqliteRunner
 from datasets.download_counter import DownloadCounter
 from datasets.indexing import CatalogIndexer
-from datasets.models import Resource
+from datasets.models import CATALOGUE_ID, Package, Resource, SiteSetting
 from datasets.storage import LocalStorage
 from datasets.unit import CatalogUnit
 from datasets.validation.pipeline import IngestSettings, Pipeline
@@ -52,7 +54,12 @@ class Portal:
     datastore_sql: SqlExecutor | None = None
 
     @classmethod
-    def open(cls, settings: Settings) -> Portal:
+    def open(
+        cls, settings: Settings, *, search_foreign: str | None = None, rebuild_search: bool = True
+    ) -> Portal:
+        """``search_foreign`` overrides DELTA_SEARCH_FOREIGN_INDEX (``delta search reindex``
+        must open a foreign index to replace it); ``rebuild_search=False`` leaves a
+        replaced foreign index empty for the caller to fill."""
         home = settings.ensure_home()
         engine = make_engine(settings.portal_database_url)
         metrics.instrument_engine(engine, database="portal")
@@ -63,7 +70,12 @@ class Portal:
         # Every session reads download counts through the counter (datasets/resources.py).
         sessions.configure(info={resource_service.COUNTER_KEY: downloads})
         search = TimedSearch(
-            open_backend(settings.search_url, index_path=home / "search" / "catalog.db")
+            open_backend(
+                settings.search_url,
+                index_path=home / "search" / "catalog.db",
+                catalogue=catalogue_id(sessions),
+                foreign=search_foreign or settings.search_foreign_index,
+            )
         )
         storage = LocalStorage(home / "storage")
         indexer = CatalogIndexer(search)
@@ -79,7 +91,7 @@ class Portal:
             ),
             on_changed=lambda package_ids: indexer.sync(sessions, package_ids),
         )
-        return cls(
+        portal = cls(
             settings=settings,
             engine=engine,
             sessions=sessions,
@@ -91,6 +103,28 @@ class Portal:
             downloads=downloads,
             datastore_sql=datastore_sql,
         )
+        if rebuild_search and getattr(search.backend, "needs_rebuild", False):
+            portal.rebuild_foreign_search()
+        return portal
+
+    def rebuild_foreign_search(self) -> None:
+        """The index belonged to another catalogue and is now empty: refill it from this
+        database, with progress on the terminal (the log)."""
+        with self.sessions() as session:
+            total = session.scalar(select(func.count()).select_from(Package)) or 0
+        log.warning(
+            "search index belonged to another catalogue; rebuilding it from this database "
+            "(%d datasets)",
+            total,
+        )
+        if not total:
+            return
+
+        def progress(done: int) -> None:
+            log.warning("search index rebuild: %d / %d datasets", done, total)
+
+        count = self.indexer.reindex(self.sessions, progress=progress)
+        log.warning("search index rebuilt: %d datasets", count)
 
     @contextmanager
     def unit_of_work(self) -> Iterator[CatalogUnit]:
@@ -177,3 +211,19 @@ def open_datastore_sql(settings: Settings, engine: Engine) -> SqlExecutor | None
     return SqlExecutor(
         runner=sql_postgres.PostgresRunner(url), limits=limits, grant_role=role if ready else None
     )
+
+
+def catalogue_id(sessions: sessionmaker[Session]) -> str:
+    """This database's catalogue id (made by migration 0010; made here for a database
+    created without the migrations, as some tests do)."""
+    for _ in range(2):
+        with sessions() as session:
+            row = session.get(SiteSetting, CATALOGUE_ID)
+            if row is not None:
+                return row.value
+            session.add(SiteSetting(key=CATALOGUE_ID, value=str(uuid.uuid4())))
+            try:
+                session.commit()
+            except IntegrityError:
+                continue  # another process made it first: read theirs
+    raise RuntimeError("could not read or create the catalogue id")

@@ -27,10 +27,20 @@ from search.protocol import (
 )
 
 
-def open_backend(search_url: str | None, *, index_path: Path) -> SearchBackend:
+def open_backend(
+    search_url: str | None,
+    *,
+    index_path: Path,
+    catalogue: str | None = None,
+    foreign: str = "refuse",
+) -> SearchBackend:
     """``None`` or "" → the embedded FTS5 index at ``index_path``;
     ``http(s)://host:9200[/alias]`` → Elasticsearch (``DELTA_SEARCH_URL``); the
-    optional path names the index alias (default ``delta-catalog``)."""
+    optional path names the index alias (default ``delta-catalog``).
+
+    ``catalogue`` names the catalogue the index must belong to; an Elasticsearch
+    index of another one is refused or replaced by an empty one (``foreign``:
+    "refuse" or "rebuild"). The embedded index lives beside its portal's files."""
     if not search_url:
         from search.fts5 import Fts5Backend
 
@@ -39,7 +49,7 @@ def open_backend(search_url: str | None, *, index_path: Path) -> SearchBackend:
         from search.elasticsearch import ElasticsearchBackend, split_search_url
 
         url, alias = split_search_url(search_url)
-        return ElasticsearchBackend(url, index_prefix=alias)
+        return ElasticsearchBackend(url, index_prefix=alias, catalogue=catalogue, foreign=foreign)
     raise SearchBackendError(
         f"Unsupported search URL {search_url!r}: leave it empty for the embedded index "
         "or give an http(s):// Elasticsearch URL"

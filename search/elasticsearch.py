@@ -8,6 +8,18 @@ The catalogue lives in a versioned index (``<prefix>-v<time>``) behind the
 alias ``<prefix>``. ``reindex`` fills a new version while searches keep using
 the old one, then moves the alias in one atomic request and drops the old
 version: no downtime. Writes made in this process during a reindex go to both.
+
+Writes do not wait for a refresh. Read-your-writes: a search made by this
+process after one of its writes first runs one explicit refresh, shared by
+every search waiting at that moment; other processes see a write within the
+index refresh interval (1 s). package_show reads the database, not the index.
+
+An index knows the catalogue it belongs to (``_meta.catalogue``, the portal
+database's catalogue id). Opened for another catalogue it is refused
+(``foreign="refuse"``) or replaced at once by an empty index of ours, to be
+refilled from the database (``foreign="rebuild"``): never served. Each
+document also carries its catalogue id and every search filters on it, so an
+index that changes hands while a portal runs serves that portal nothing foreign.
 """
 
 from __future__ import annotations
@@ -34,6 +46,7 @@ from search.protocol import Health, IndexDoc, ProgressCallback, SearchQuery, Sea
 from search.versions import ANALYSIS_VERSION
 
 BULK_CHUNK = 500
+FOREIGN_POLICIES = ("rebuild", "refuse")
 DEFAULT_ALIAS = "delta-catalog"
 _ERRORS = (ApiError, TransportError)
 _ALIAS = re.compile(r"^[a-z0-9][a-z0-9._-]{0,200}$")
@@ -60,21 +73,29 @@ class ElasticsearchBackend:
         limits: SearchLimits = DEFAULT_LIMITS,
         shards: int = 1,
         replicas: int = 0,
-        refresh_on_write: bool = True,
         request_timeout: float = 30.0,
         client: Elasticsearch | None = None,
+        catalogue: str | None = None,
+        foreign: str = "refuse",
     ) -> None:
+        if foreign not in FOREIGN_POLICIES:
+            raise SearchBackendError(f"foreign must be one of {FOREIGN_POLICIES}, not {foreign!r}")
         self.alias = index_prefix
         self.analyzer = analyzer or default_analyzer()
         self.limits = limits
         self.shards = shards
         self.replicas = replicas
-        # Wait for each single write to become searchable, as CKAN commits
-        # every package change to Solr before answering.
-        self.refresh = "wait_for" if refresh_on_write else False
+        self.catalogue = catalogue
+        self.foreign = foreign
+        # True when a foreign index was just replaced by an empty one: the caller refills it.
+        self.needs_rebuild = False
         self.es = client or Elasticsearch(url, request_timeout=request_timeout)
         self._reindex_target: str | None = None
         self._lock = threading.Lock()
+        # Writes acknowledged by this process, and how many of them the last refresh covered.
+        self._written = 0
+        self._refreshed = 0
+        self._refresh_lock = threading.Lock()
         self._guard(self._ensure_alias)
 
     # -- index management ---------------------------------------------------------------------
@@ -86,6 +107,7 @@ class ElasticsearchBackend:
 
     def _ensure_alias(self) -> None:
         if self.es.indices.exists_alias(name=self.alias):
+            self._check_catalogue()
             # Fields added since the index was made (a strict mapping would refuse
             # documents carrying them); their values arrive with the next reindex.
             self.es.indices.put_mapping(
@@ -109,9 +131,55 @@ class ElasticsearchBackend:
                 replicas=self.replicas,
                 max_result_window=self.limits.max_start + self.limits.max_rows,
             ),
-            mappings={**es_dsl.mappings(), "_meta": {"analysis": ANALYSIS_VERSION}},
+            mappings={**es_dsl.mappings(), "_meta": self._meta()},
         )
         return index
+
+    def _meta(self) -> dict[str, str]:
+        meta = {"analysis": ANALYSIS_VERSION}
+        if self.catalogue:
+            meta["catalogue"] = self.catalogue
+        return meta
+
+    def index_catalogues(self) -> set[str | None]:
+        """The catalogue ids the alias's versions say they belong to (None: unmarked)."""
+        mappings = self._guard(self.es.indices.get_mapping, index=self.alias)
+        return {m["mappings"].get("_meta", {}).get("catalogue") for m in mappings.values()}
+
+    def _check_catalogue(self) -> None:
+        if self.catalogue is None:  # a library user that does not say (tests, harnesses)
+            return
+        found = self.index_catalogues()
+        if found == {self.catalogue}:
+            return
+        theirs = ", ".join(sorted(str(c) for c in found))
+        if self.foreign == "refuse":
+            raise SearchBackendError(
+                f"Elasticsearch index {self.alias!r} belongs to another catalogue ({theirs}), "
+                f"not this database's ({self.catalogue}); run `delta search reindex` to "
+                "rebuild it for this catalogue, or point DELTA_SEARCH_URL at another index"
+            )
+        self._replace_with_empty()
+
+    def _replace_with_empty(self) -> None:
+        """Point the alias at a new empty index of ours in one request, drop the old ones."""
+        old = self._versions()
+        new = self._create_version()
+        actions: list[dict[str, Any]] = [
+            {"remove": {"index": index, "alias": self.alias}} for index in old
+        ]
+        actions.append({"add": {"index": new, "alias": self.alias}})
+        try:
+            self.es.indices.update_aliases(actions=actions)
+        except ApiError:
+            # Another process of this portal got there first: fine if the index is ours now.
+            self.es.indices.delete(index=new, ignore_unavailable=True)
+            if self.index_catalogues() != {self.catalogue}:
+                raise
+            return
+        for index in old:
+            self.es.indices.delete(index=index, ignore_unavailable=True)
+        self.needs_rebuild = True
 
     def _versions(self) -> list[str]:
         try:
@@ -127,18 +195,48 @@ class ElasticsearchBackend:
                 self.es.index,
                 index=target,
                 id=document.id,
-                document=to_source(document),
-                refresh=self.refresh,
+                document=to_source(document, self.catalogue),
             )
+        self._wrote()
+
+    def _wrote(self) -> None:
+        with self._lock:
+            self._written += 1
+
+    def _catch_up(self) -> None:
+        """Make this process's acknowledged writes searchable: one refresh serves every
+        search waiting here; none when nothing was written since the last one."""
+        wanted = self._written
+        if self._refreshed >= wanted:
+            return
+        with self._refresh_lock:
+            if self._refreshed >= wanted:
+                return  # a refresh that started after our write has finished meanwhile
+            covers = self._written
+            self._guard(self.es.indices.refresh, index=self.alias)
+            self._refreshed = covers
 
     def bulk_index(
         self, docs: Iterable[IndexDoc], *, progress: ProgressCallback | None = None
     ) -> int:
-        return self._bulk(self.alias, docs, progress)
+        done = 0
+        for target in self._write_targets():
+            docs = list(docs)  # several targets during a reindex: read them once
+            done = self._bulk(target, docs, progress, refresh=False)
+        self._wrote()
+        return done
 
-    def _bulk(self, index: str, docs: Iterable[IndexDoc], progress: ProgressCallback | None) -> int:
+    def _bulk(
+        self,
+        index: str,
+        docs: Iterable[IndexDoc],
+        progress: ProgressCallback | None,
+        *,
+        refresh: bool = True,
+    ) -> int:
         actions = (
-            {"_index": index, "_id": d.id, "_source": to_source(d)} for d in self._documents(docs)
+            {"_index": index, "_id": d.id, "_source": to_source(d, self.catalogue)}
+            for d in self._documents(docs)
         )
         done = 0
         try:
@@ -150,7 +248,8 @@ class ElasticsearchBackend:
                 done += 1
                 if progress and done % BULK_CHUNK == 0:
                     progress(done)
-            self.es.indices.refresh(index=index)
+            if refresh:
+                self.es.indices.refresh(index=index)
         except _ERRORS as exc:
             raise SearchBackendError(f"Elasticsearch bulk indexing failed: {exc}") from exc
         if progress:
@@ -193,11 +292,12 @@ class ElasticsearchBackend:
     def delete(self, package_id: str) -> None:
         for target in self._write_targets():
             try:
-                self.es.delete(index=target, id=package_id, refresh=self.refresh)
+                self.es.delete(index=target, id=package_id)
             except NotFoundError:
                 continue
             except _ERRORS as exc:
                 raise SearchBackendError(f"Elasticsearch: {exc}") from exc
+        self._wrote()
 
     def clear(self) -> None:
         self._guard(
@@ -217,6 +317,8 @@ class ElasticsearchBackend:
     def search(self, query: SearchQuery, *, now: datetime | None = None) -> SearchResult:
         plan = plan_search(query, self.analyzer, limits=self.limits, now=now)
         body = es_dsl.search_body(plan)
+        body["query"] = self._ours(body["query"])
+        self._catch_up()
         response = self._guard(self.es.search, index=self.alias, **body)
         hits = response["hits"]
         facets: dict[str, dict[str, int]] = {field: {} for field in plan.facet_fields}
@@ -228,13 +330,24 @@ class ElasticsearchBackend:
             facets=facets,
         )
 
+    def _ours(self, query: dict[str, Any]) -> dict[str, Any]:
+        """Only this catalogue's documents, even if the index changed hands since it was
+        opened (checked at start, filtered on every search)."""
+        if self.catalogue is None:
+            return query
+        return {"bool": {"must": [query], "filter": [{"term": {"catalogue": self.catalogue}}]}}
+
     def count(self) -> int:
-        return int(self._guard(self.es.count, index=self.alias)["count"])
+        self._catch_up()
+        query = self._ours({"match_all": {}})
+        return int(self._guard(self.es.count, index=self.alias, query=query)["count"])
 
     def health(self) -> Health:
         try:
             cluster = self.es.cluster.health()
-            documents = int(self.es.count(index=self.alias)["count"])
+            documents = int(
+                self.es.count(index=self.alias, query=self._ours({"match_all": {}}))["count"]
+            )
             versions = self._versions()
             meta = self.es.indices.get_mapping(index=self.alias)
         except (*_ERRORS, Exception) as exc:  # unreachable cluster, missing alias, ...
@@ -256,8 +369,9 @@ class ElasticsearchBackend:
         self.es.close()
 
 
-def to_source(document: IndexedDocument) -> dict[str, Any]:
+def to_source(document: IndexedDocument, catalogue: str | None = None) -> dict[str, Any]:
     source: dict[str, Any] = {
+        "catalogue": catalogue,
         "id": document.id,
         "name": document.name,
         "state": document.state,

@@ -76,6 +76,8 @@ def mappings() -> dict[str, Any]:
         "title_sort": {"type": "keyword"},
         "quality": {"type": "integer"},
         "package": {"type": "object", "enabled": False},
+        # The catalogue that wrote the document; searches of a catalogue filter on it.
+        "catalogue": {"type": "keyword"},
     }
     for stream in TEXT_STREAMS:
         properties[words_field(stream)] = {"type": "text", "analyzer": "tokens"}
