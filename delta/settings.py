@@ -84,7 +84,7 @@ class Settings(BaseSettings):
     # Seed the demo residents and companies on a node's first start (never in production).
     node_demo_accounts: bool = True
     # Refused requests (docs/interregion.md, "Refusals cannot flood the audit log"): a
-    # client refused more than node_refusal_limit times in a window gets 429 (0: no limit);
+    # client refused node_refusal_limit times in a window gets 429 until it ends (0: off);
     # identical refusals within node_audit_fold_seconds are one record and a count (0: off).
     node_refusal_limit: int = Field(20, ge=0)
     node_refusal_window_seconds: float = Field(60.0, gt=0)

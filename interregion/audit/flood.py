@@ -14,9 +14,9 @@ multiply by the number of processes):
   record plus its aggregate account for every refusal (a crash loses at most
   the repeat counts of the open windows).
 * :class:`RefusalLimiter` -- a client (its address, see :func:`client_key`)
-  that was refused more than ``limit`` times in a fixed window gets 429 with
-  Retry-After for every request until the window ends, before any handler
-  runs. Those 429s are folded the same way (event ``node.rate-limited``).
+  that was refused ``limit`` times in a fixed window gets 429 with
+  Retry-After for every further request until the window ends, before any
+  handler runs. Those 429s are folded the same way (event ``node.rate-limited``).
 
 :class:`RefusalGuard` is the ASGI middleware that ties a request to its
 client: :meth:`interregion.audit.service.AuditLog.append` sees the current
