@@ -45,7 +45,8 @@ def _key() -> SigningKey:
     )  # fmt: skip
 
 
-KEYS = {IDP: _key(), SP: _key(), SP_ONLY: _key()}
+IDP_ONLY = "http://idp-only.test"
+KEYS = {IDP: _key(), SP: _key(), SP_ONLY: _key(), IDP_ONLY: _key()}
 
 
 def _member(code: str, base: str, roles: tuple[str, ...]) -> Member:
@@ -70,6 +71,7 @@ REGISTRY = FederationRegistry(
         _member("310000", IDP, ("identity-provider", "service-provider")),
         _member("320000", SP, ("identity-provider", "service-provider")),
         _member("330000", SP_ONLY, ("service-provider",)),
+        _member("340000", IDP_ONLY, ("identity-provider",)),
     ),
 )
 TRUST = REGISTRY.trust_store()
@@ -130,10 +132,19 @@ def validate(document: bytes, now: datetime = NOW) -> validation.VerifiedRespons
     )
 
 
+def readable(refusal: SamlRefused) -> SamlRefused:
+    """Refusal pages and the audit log show the message: a sentence, not shouted, not empty."""
+    message = refusal.message
+    assert isinstance(message, str) and " " in message and "XX" not in message, message
+    assert message != message.upper(), message
+    assert isinstance(refusal.reason, str) and refusal.reason == refusal.reason.lower()
+    return refusal
+
+
 def refused(document: bytes, now: datetime = NOW) -> SamlRefused:
     with pytest.raises(SamlRefused) as caught:
         validate(document, now)
-    return caught.value
+    return readable(caught.value)
 
 
 def find(root: Any, tag: str) -> Any:
@@ -645,7 +656,25 @@ def read(
 def request_refused(document: bytes, **kw: Any) -> SamlRefused:
     with pytest.raises(SamlRefused) as caught:
         read(document, **kw)
-    return caught.value
+    return readable(caught.value)
+
+
+def test_a_request_from_a_member_that_is_no_service_provider() -> None:
+    result = request_refused(request(issuer=IDP_ONLY))
+    assert result.reason == "unknown-issuer"
+    assert result.message == "the sender is not registered as a service-provider"
+
+
+def test_request_refusal_messages() -> None:
+    def stranger(root: Any) -> None:
+        root.find(names.ISSUER).text = "http://stranger.test/saml/metadata"
+
+    assert request_refused(request(key=STRANGER, edit=stranger)).message == (
+        "the sender is not a member of the federation"
+    )
+    assert request_refused(request(key=KEYS[IDP])).message == (
+        "the request is not signed by a key the federation registry lists for its issuer"
+    )
 
 
 def test_a_good_request_is_read_exactly() -> None:
