@@ -316,6 +316,12 @@ def test_dataset_purge_removes_everything_for_sysadmins_only(portal: LocalPortal
     assert admin.post("datastore_search", {"resource_id": resource_id}).status == 404
     assert not _found(portal, "sysadmin", package)
     assert admin.post("dataset_purge", {"id": package["id"]}).status == 404
+    # A deleted dataset stays unknown to those who may not see it.
+    gone = _dataset(portal)
+    assert portal.api("editor").post("package_delete", {"id": gone["id"]}).ok
+    assert portal.api("outsider").post("dataset_purge", {"id": gone["id"]}).status == 404
+    assert portal.api("editor").post("dataset_purge", {"id": gone["id"]}).status == 403
+    assert admin.post("dataset_purge", {"id": gone["id"]}).ok
     # Its name is free again.
     assert (
         portal.api("editor")
