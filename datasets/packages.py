@@ -440,6 +440,7 @@ def purge_package(unit: CatalogUnit, *, actor: Principal, ref: str) -> None:
     package = repository.find_package(unit.session, ref, for_update=True)
     if package is None:
         raise NotFound("Dataset was not found")
+    _require_read(actor, policy.Dataset.of(package))  # a deleted one stays unknown
     policy.require(
         actor, Action.PURGE, policy.Dataset.of(package), message="Only sysadmins may purge datasets"
     )

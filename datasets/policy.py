@@ -20,7 +20,7 @@ The rules (CKAN's, plus the open classes):
   those who may edit them;
 * a dataset's *data* (files, DataStore rows, dumps, the real links of
   conditional datasets) goes to those who read it and are insiders
-  (sysadmins, members, the creator of an orphan), or when it is
+  (sysadmins, members, the creator of an orphan, its collaborators), or when it is
   unconditional, or when it is conditional and the caller holds a current
   data-use grant; a closed dataset's data never leaves its organisation (not
   even to its collaborators);

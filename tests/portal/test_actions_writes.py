@@ -100,6 +100,16 @@ def test_user_delete_is_for_sysadmins_and_ends_everything(portal: LocalPortal) -
     assert last.status == 409 and last.error_type == "Validation Error"
     demoted = admin.post("user_patch", {"id": "writes-admin", "sysadmin": False})
     assert demoted.status == 409 and "sysadmin" in demoted.error
+    # Sysadmins make others sysadmins (a form's "true" too), and then the last may go.
+    portal.add_user("promoted")
+    assert admin.post("user_patch", {"id": "promoted", "sysadmin": "true"}).result["sysadmin"]
+    promoted = portal.api("promoted")
+    assert promoted.post("user_patch", {"id": "writes-admin", "sysadmin": False}).ok
+    # No longer a sysadmin: its own "sysadmin" is ignored.
+    unchanged = admin.post("user_patch", {"id": "writes-admin", "sysadmin": True})
+    assert unchanged.result["sysadmin"] is False
+    assert promoted.post("user_patch", {"id": "writes-admin", "sysadmin": True}).ok
+    assert admin.post("user_delete", {"id": "promoted"}).ok
 
 
 # -- package_revise ---------------------------------------------------------------------------
@@ -306,6 +316,12 @@ def test_dataset_purge_removes_everything_for_sysadmins_only(portal: LocalPortal
     assert admin.post("datastore_search", {"resource_id": resource_id}).status == 404
     assert not _found(portal, "sysadmin", package)
     assert admin.post("dataset_purge", {"id": package["id"]}).status == 404
+    # A deleted dataset stays unknown to those who may not see it.
+    gone = _dataset(portal)
+    assert portal.api("editor").post("package_delete", {"id": gone["id"]}).ok
+    assert portal.api("outsider").post("dataset_purge", {"id": gone["id"]}).status == 404
+    assert portal.api("editor").post("dataset_purge", {"id": gone["id"]}).status == 403
+    assert admin.post("dataset_purge", {"id": gone["id"]}).ok
     # Its name is free again.
     assert (
         portal.api("editor")

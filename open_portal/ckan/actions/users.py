@@ -156,6 +156,13 @@ def api_token_revoke(ctx: ActionContext, data: dict[str, Any]) -> None:
     accounts.revoke_token(ctx.session, row)
 
 
+def _typed(data: dict[str, Any]) -> dict[str, Any]:
+    """Form posts send ``sysadmin`` as text ("true")."""
+    if data.get("sysadmin") is None:
+        return data
+    return {**data, "sysadmin": as_bool(data, "sysadmin")}
+
+
 def _editable(ctx: ActionContext, data: dict[str, Any]) -> User:
     user = _user(ctx, required_str(data, "id"))
     who = ctx.actor.name or "anonymous"
@@ -182,7 +189,7 @@ def user_update(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     :param sysadmin: (sysadmins only; ignored for others)
     """
     user = _editable(ctx, data)
-    accounts.update_user(ctx.session, user=user, data=data, by_sysadmin=ctx.actor.sysadmin)
+    accounts.update_user(ctx.session, user=user, data=_typed(data), by_sysadmin=ctx.actor.sysadmin)
     return accounts.user_dict(ctx.session, user, viewer=ctx.actor)
 
 
@@ -198,7 +205,7 @@ def user_patch(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     """
     user = _editable(ctx, data)
     current = {"email": user.email, "fullname": user.fullname, "about": user.about}
-    merged = {**current, **data}
+    merged = {**current, **_typed(data)}
     accounts.update_user(ctx.session, user=user, data=merged, by_sysadmin=ctx.actor.sysadmin)
     return accounts.user_dict(ctx.session, user, viewer=ctx.actor)
 
