@@ -145,7 +145,9 @@ class Portal:
             # Uploads move into place before the commit that makes them visible; they stay
             # locked until it is done, so a crash in between leaves only sweepable files.
             unit.publish_staged_files()
-            session.commit()
+            # A unit served from memory never began a transaction: nothing to commit.
+            if session.in_transaction():
+                session.commit()
         except BaseException:
             session.rollback()
             unit.discard_staged_files()
