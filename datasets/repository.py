@@ -125,6 +125,20 @@ def groups(session: Session, *, organization: bool) -> Sequence[Group]:
     ).all()
 
 
+def group_titles(session: Session, names: Sequence[str], *, organization: bool) -> dict[str, str]:
+    """name → title of the active groups (or organisations) among ``names``."""
+    if not names:
+        return {}
+    rows = session.execute(
+        select(Group.name, Group.title).where(
+            Group.is_organization == organization,
+            Group.state == "active",
+            Group.name.in_(list(names)),
+        )
+    )
+    return {name: title for name, title in rows}
+
+
 def public_package_counts(session: Session, *, organization: bool) -> dict[str, int]:
     """Public dataset counts per organisation or group, as anonymous visitors see them."""
     if organization:

@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         lines = sources["datasets"].read_text("utf-8").splitlines()[: options.limit]
         sources["datasets"] = work / "datasets.jsonl"
         sources["datasets"].write_text("\n".join(lines) + "\n", "utf-8")
-    expected = sum(1 for line in sources["datasets"].open("utf-8") if line.strip())
+    expected = sum(1 for line in sources["datasets"].open(encoding="utf-8") if line.strip())
 
     node = None
     es_url = options.es_url

@@ -123,3 +123,33 @@ def test_reindex_is_bulk_with_progress_and_takes_over_a_foreign_index(
     finally:
         ours.drop()
         ours.close()
+
+
+def _bulk_requests(es: Elasticsearch, alias: str) -> int:
+    """Write requests the index has served (a single-document write counts as one)."""
+    stats = es.indices.stats(index=alias, metric="bulk")
+    return int(stats["_all"]["primaries"]["bulk"]["total_operations"])
+
+
+def test_a_change_to_many_datasets_is_one_bulk_request(
+    tmp_path: Path, es_node, search_url: str
+) -> None:
+    """A harvest batch commits many datasets in one unit of work: one bulk request."""
+    from datasets import packages
+    from datasets.policy import Principal
+
+    _, alias = search_url.rsplit("/", 1)
+    es = Elasticsearch(es_node.url)
+    with local_portal(tmp_path, "sqlite", search_url=search_url) as portal:
+        _admin(portal)
+        actor = Principal(user_id="batch", name="batch", sysadmin=True)
+        before = _bulk_requests(es, alias)
+        with portal.app.state.portal.unit_of_work() as unit:
+            for i in range(5):
+                packages.create_package(
+                    unit, actor=actor, data={"name": f"batch-{i}", "owner_org": "rw-org"}
+                )
+        assert _bulk_requests(es, alias) - before == 1
+        names = {d["name"] for d in _search(portal)["results"]}
+        assert names == {f"batch-{i}" for i in range(5)}
+    es.close()

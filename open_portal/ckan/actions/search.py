@@ -167,9 +167,13 @@ def _display_names(
 ) -> dict[tuple[str, str], str]:
     names: dict[tuple[str, str], str] = {}
     for field, organization in (("organization", True), ("groups", False)):
-        if field in facets:
-            for group in repository.groups(ctx.session, organization=organization):
-                names[(field, group.name)] = group.title or group.name
+        if facets.get(field):
+            # Only the groups this page of facets names, not every group on each search.
+            titles = repository.group_titles(
+                ctx.session, list(facets[field]), organization=organization
+            )
+            for name, title in titles.items():
+                names[(field, name)] = title or name
     for field in ("region_code", "province"):
         for code in facets.get(field, {}):
             names[(field, code)] = regions.name_of(code)
