@@ -125,6 +125,7 @@ def test_every_documented_setting_exists() -> None:
         "DELTA_TEST_ES_URL",
         "DELTA_SEARCH_CORPUS",
         "DELTA_STANDARDS_DIR",
+        "DELTA_FUZZ_EXAMPLES",
     }
     documented = set()
     for document in ALL_DOCUMENTS:
