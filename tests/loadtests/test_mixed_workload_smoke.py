@@ -41,3 +41,6 @@ def test_crossing_interpolates_between_steps() -> None:
     assert mixed_workload.crossing(steps) == {"users": 100, "interpolated": 70, "below": 50}
     assert mixed_workload.crossing(steps[:2]) is None
     assert mixed_workload.crossing(steps[2:]) == {"users": 100, "interpolated": None, "below": None}
+    # No request completed within the step: over 1 s, nothing to interpolate.
+    stalled = [*steps[:2], {"users": 75, "p99_ms": None}]
+    assert mixed_workload.crossing(stalled) == {"users": 75, "interpolated": None, "below": 50}
