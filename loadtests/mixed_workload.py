@@ -25,7 +25,7 @@ Writes p50/p95/p99 per step as JSON, locust's HTML report of one step
 Prints the users at which the aggregate p99 first passes 1 s.
 
     .venv/bin/python -m loadtests.mixed_workload [--shape embedded|scale-out|both]
-        [--size 100000] [--users 10,25,50,75,100,150,200] [--seconds 25] [--out docs/perf]
+        [--size 100000] [--users 1,2,5,10,25,50,75,100,150,200] [--seconds 20] [--out docs/perf]
 """
 
 from __future__ import annotations
@@ -587,7 +587,10 @@ def plot(results: list[dict[str, Any]], path: Path) -> None:
         axis.set_xscale("log")
         axis.set_xlabel("users (1-2 s think time)")
         axis.set_ylabel("latency, ms (all requests)")
-        axis.set_title(f"{result['shape']}: {result['datasets']:,} datasets, {result['database']}")
+        processes = "one process" if result["shape"] == "embedded" else "two processes, nginx"
+        axis.set_title(
+            f"{result['shape']}: {result['datasets']:,} datasets, {result['database']}, {processes}"
+        )
         axis.grid(True, which="both", alpha=0.3)
         axis.legend()
     figure.tight_layout()
@@ -640,8 +643,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--shape", choices=[*SHAPES, "both"], default="both")
     parser.add_argument("--size", type=int, default=100_000)
-    parser.add_argument("--users", default="10,25,50,75,100,150,200")
-    parser.add_argument("--seconds", type=int, default=25, help="length of each step")
+    parser.add_argument("--users", default="1,2,5,10,25,50,75,100,150,200")
+    parser.add_argument("--seconds", type=int, default=20, help="length of each step")
     parser.add_argument("--wait", default="1,2", help="think time between requests: min,max s")
     parser.add_argument("--html-users", type=int, default=75, help="locust's HTML of this step")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "perf")
