@@ -25,7 +25,7 @@ Writes p50/p95/p99 per step as JSON, locust's HTML report of one step
 Prints the users at which the aggregate p99 first passes 1 s.
 
     .venv/bin/python -m loadtests.mixed_workload [--shape embedded|scale-out|both]
-        [--size 100000] [--users 10,25,50,75,100,150,200] [--seconds 25] [--out docs/perf]
+        [--size 100000] [--users 1,2,5,10,25,50,75,100,150,200] [--seconds 20] [--out docs/perf]
 """
 
 from __future__ import annotations
@@ -373,8 +373,14 @@ def portal_env(cat: Catalogue, site_url: str, **extra: str) -> dict[str, str]:
     )  # fmt: skip
 
 
+@dataclass
+class Running:
+    url: str
+    pids: list[int]  # the portal processes, whose CPU time each step records
+
+
 @contextmanager
-def embedded(cat: Catalogue) -> Iterator[str]:
+def embedded(cat: Catalogue) -> Iterator[Running]:
     """One ``delta serve`` process (one worker) on SQLite, the embedded search index."""
     from tests.support.processes import PortalServer, free_port
 
@@ -382,13 +388,14 @@ def embedded(cat: Catalogue) -> Iterator[str]:
     server = PortalServer(cat.home, portal_env(cat, f"http://127.0.0.1:{port}"), port)
     server.start()
     try:
-        yield server.url
+        assert server.process is not None
+        yield Running(server.url, [server.process.pid])
     finally:
         server.stop()
 
 
 @contextmanager
-def scale_out(cat: Catalogue) -> Iterator[str]:
+def scale_out(cat: Catalogue) -> Iterator[Running]:
     """Two ``delta serve`` processes on PostgreSQL behind nginx, one home between them."""
     from tests.support import nginx
     from tests.support.processes import PortalServer, free_port
@@ -414,7 +421,7 @@ def scale_out(cat: Catalogue) -> Iterator[str]:
             portals=(f"127.0.0.1:{portals[0].port}", f"127.0.0.1:{portals[1].port}"),
             storage_dir=cat.home / "storage",
         )
-        yield balancer.url
+        yield Running(balancer.url, [s.process.pid for s in portals if s.process])
     finally:
         balancer.stop()
         for server in portals:
@@ -444,7 +451,7 @@ def run_step(
     command = [
         str(BIN / "locust"), "-f", str(LOCUSTFILE), "--headless", "-u", str(users),
         "-r", str(users), "-t", f"{seconds}s", "--host", url, "--csv", str(prefix),
-        "--reset-stats", "--only-summary", "--loglevel", "ERROR", "--exit-code-on-error", "0",
+        "--only-summary", "--loglevel", "ERROR", "--exit-code-on-error", "0",
     ]  # fmt: skip
     if html:
         command += ["--html", str(html)]
@@ -457,9 +464,9 @@ def run_step(
                 "requests": int(row["Request Count"]),
                 "failures": int(row["Failure Count"]),
                 "rps": round(float(row["Requests/s"]), 2),
-                "p50_ms": float(row["50%"]),
-                "p95_ms": float(row["95%"]),
-                "p99_ms": float(row["99%"]),
+                "p50_ms": _ms(row["50%"]),
+                "p95_ms": _ms(row["95%"]),
+                "p99_ms": _ms(row["99%"]),
             }
             if row["Name"] == "Aggregated":
                 step.update(figures)
@@ -473,16 +480,46 @@ def run_step(
     return step
 
 
+def _ms(value: str) -> float | None:
+    """locust writes N/A where no request of the kind completed within the step."""
+    return None if value == "N/A" else float(value)
+
+
 def crossing(steps: list[dict[str, Any]], limit_ms: float = 1000.0) -> dict[str, Any] | None:
     """The first step whose p99 passes the limit, and the users interpolated between steps."""
     for before, step in zip([None, *steps], steps, strict=False):
-        if step["p99_ms"] > limit_ms:
-            if before is None:
-                return {"users": step["users"], "interpolated": None, "below": None}
+        if step["p99_ms"] is None or step["p99_ms"] > limit_ms:  # None: nothing completed
+            if before is None or step["p99_ms"] is None:
+                below = before["users"] if before else None
+                return {"users": step["users"], "interpolated": None, "below": below}
             fraction = (limit_ms - before["p99_ms"]) / (step["p99_ms"] - before["p99_ms"])
             users = before["users"] + fraction * (step["users"] - before["users"])
             return {"users": step["users"], "interpolated": round(users), "below": before["users"]}
     return None
+
+
+def warm_up(url: str, cat: Catalogue) -> None:
+    """First requests load the search dictionaries and fill caches: not part of any step."""
+    name = cat.names_file.read_text("utf-8").split("\n", 1)[0]
+    with httpx.Client(base_url=url, timeout=300) as client:
+        for _ in range(2):
+            for path in (
+                "/api/3/action/package_search?q=空气质量", f"/api/3/action/package_show?id={name}",
+                f"/api/3/action/datastore_search?resource_id={cat.info['datastore_ids'][0]}",
+            ):  # fmt: skip
+                client.get(path).raise_for_status()
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    import psutil
+
+    total = 0.0
+    for pid in pids:
+        process = psutil.Process(pid)
+        for p in [process, *process.children(recursive=True)]:
+            times = p.cpu_times()
+            total += times.user + times.system
+    return total
 
 
 def load_average() -> str:
@@ -495,21 +532,29 @@ def run_shape(shape: str, options: argparse.Namespace) -> dict[str, Any]:
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     steps = []
-    with SHAPES[shape](cat) as url:
+    with SHAPES[shape](cat) as running:
+        url = running.url
         ensure_resources(cat, url, options.tables, options.table_rows)
+        warm_up(url, cat)
         say(f"{shape}: {url}, {cat.info['datasets']:,} datasets; load average {load_average()}")
         for users in options.users:
             html = None
             if users == options.html_users and options.out:
                 html = options.out / f"mixed-{shape}-{users}users.html"
-            before = load_average()
+            before, cpu, started = load_average(), cpu_seconds(running.pids), time.monotonic()
             step = run_step(cat, url, users, options.seconds, out, html=html, wait=options.wait)
+            used, elapsed = cpu_seconds(running.pids) - cpu, time.monotonic() - started
             step["load_average_before"] = before
+            # What the portal processes got of the machine, and what a request cost them
+            # (CPU over the whole locust run, which starts all users in its first second).
+            step["portal_cpu_share"] = round(used / elapsed, 2)
+            step["portal_cpu_ms_per_request"] = round(1000 * used / max(step["requests"], 1), 1)
             steps.append(step)
             say(
-                f"{shape}: {users:>4} users  {step['rps']:6.1f} req/s  p50 {step['p50_ms']:6.0f}"
-                f"  p95 {step['p95_ms']:6.0f}  p99 {step['p99_ms']:6.0f} ms  "
-                f"failures {step['failures']}  (load average before: {before})"
+                f"{shape}: {users:>4} users  {step['rps']:6.1f} req/s  p50 {_f(step['p50_ms']):>6}"
+                f"  p95 {_f(step['p95_ms']):>6}  p99 {_f(step['p99_ms']):>6} ms  "
+                f"failures {step['failures']}  portal CPU {step['portal_cpu_share']:.2f} cores"
+                f"  (load average before: {before})"
             )
     return {
         "shape": shape,
@@ -534,19 +579,27 @@ def plot(results: list[dict[str, Any]], path: Path) -> None:
 
     figure, axes = plt.subplots(1, len(results), figsize=(6 * len(results), 4.5), squeeze=False)
     for axis, result in zip(axes[0], results, strict=True):
-        users = [s["users"] for s in result["steps"]]
         for key, style in (("p50_ms", "o-"), ("p95_ms", "s--"), ("p99_ms", "^-")):
-            axis.plot(users, [s[key] for s in result["steps"]], style, label=key[:3])
+            kept = [s for s in result["steps"] if s[key] is not None]
+            axis.plot([s["users"] for s in kept], [s[key] for s in kept], style, label=key[:3])
         axis.axhline(1000, color="grey", linewidth=0.8, linestyle=":", label="1 s")
         axis.set_yscale("log")
+        axis.set_xscale("log")
         axis.set_xlabel("users (1-2 s think time)")
         axis.set_ylabel("latency, ms (all requests)")
-        axis.set_title(f"{result['shape']}: {result['datasets']:,} datasets, {result['database']}")
+        processes = "one process" if result["shape"] == "embedded" else "two processes, nginx"
+        axis.set_title(
+            f"{result['shape']}: {result['datasets']:,} datasets, {result['database']}, {processes}"
+        )
         axis.grid(True, which="both", alpha=0.3)
         axis.legend()
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
+
+
+def _f(ms: float | None) -> str:
+    return "-" if ms is None else f"{ms:.0f}"
 
 
 def summary(result: dict[str, Any], html_users: int) -> list[str]:
@@ -556,17 +609,17 @@ def summary(result: dict[str, Any], html_users: int) -> list[str]:
     )
     for s in result["steps"]:
         per_task = "  ".join(
-            f"{name} {t['p50_ms']:.0f}/{t['p99_ms']:.0f}" for name, t in s["tasks"].items()
+            f"{name} {_f(t['p50_ms'])}/{_f(t['p99_ms'])}" for name, t in s["tasks"].items()
         )
         lines.append(
-            f"{s['users']:>6}{s['rps']:>8.1f}{s['p50_ms']:>7.0f}{s['p95_ms']:>7.0f}"
-            f"{s['p99_ms']:>7.0f}{s['failures']:>6}   {per_task}"
+            f"{s['users']:>6}{s['rps']:>8.1f}{_f(s['p50_ms']):>7}{_f(s['p95_ms']):>7}"
+            f"{_f(s['p99_ms']):>7}{s['failures']:>6}   {per_task}"
         )
     over = result["p99_over_1s"]
     if over is None:
         lines.append("p99 stayed under 1 s at every step")
     elif over["below"] is None:
-        lines.append(f"p99 is over 1 s already at {over['users']} users")
+        lines.append(f"p99 is over 1 s already at the first step ({over['users']} users)")
     else:
         lines.append(
             f"p99 passes 1 s between {over['below']} and {over['users']} users "
@@ -576,8 +629,8 @@ def summary(result: dict[str, Any], html_users: int) -> list[str]:
     if at and {"package_search", "package_show"} <= at["tasks"].keys():
         search, show = at["tasks"]["package_search"], at["tasks"]["package_show"]
         lines.append(
-            f"{html_users} users: package_search median {search['p50_ms']:.0f} ms at "
-            f"{search['rps']:.1f} req/s, package_show median {show['p50_ms']:.0f} ms "
+            f"{html_users} users: package_search median {_f(search['p50_ms'])} ms at "
+            f"{search['rps']:.1f} req/s, package_show median {_f(show['p50_ms'])} ms "
             f"(data.gov: {DATA_GOV['package_search_p50_ms']:.0f} ms at "
             f"{DATA_GOV['package_search_rps']} req/s; {DATA_GOV['package_show_p50_ms']:.0f} ms)"
         )
@@ -590,8 +643,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--shape", choices=[*SHAPES, "both"], default="both")
     parser.add_argument("--size", type=int, default=100_000)
-    parser.add_argument("--users", default="10,25,50,75,100,150,200")
-    parser.add_argument("--seconds", type=int, default=25, help="length of each step")
+    parser.add_argument("--users", default="1,2,5,10,25,50,75,100,150,200")
+    parser.add_argument("--seconds", type=int, default=20, help="length of each step")
     parser.add_argument("--wait", default="1,2", help="think time between requests: min,max s")
     parser.add_argument("--html-users", type=int, default=75, help="locust's HTML of this step")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "perf")
@@ -599,6 +652,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tables", type=int, default=10, help="uploaded CSV files")
     parser.add_argument("--table-rows", type=int, default=2000)
     parser.add_argument("--build-only", action="store_true", help="build the catalogues, no load")
+    parser.add_argument(
+        "--replot", action="store_true", help="plot and summarise the shapes' JSON kept in --out"
+    )
     options = parser.parse_args(argv)
     options.users = [int(u) for u in options.users.split(",")]
     options.out.mkdir(parents=True, exist_ok=True)
@@ -609,8 +665,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     results = []
     for shape in shapes:
+        kept = options.out / f"mixed-{shape}.json"
+        if options.replot:
+            results.append(json.loads(kept.read_text("utf-8")))
+            continue
         result = run_shape(shape, options)
-        (options.out / f"mixed-{shape}.json").write_text(json.dumps(result, indent=2), "utf-8")
+        kept.write_text(json.dumps(result, indent=2), "utf-8")
         results.append(result)
     try:
         plot(results, options.out / f"mixed-latency-vs-users-{'-'.join(shapes)}.png")

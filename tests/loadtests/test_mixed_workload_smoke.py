@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,8 +37,11 @@ def test_runner_drives_every_task_without_failures(tmp_path: Path) -> None:
 
 
 def test_crossing_interpolates_between_steps() -> None:
-    steps = [{"users": 10, "p99_ms": 200.0}, {"users": 50, "p99_ms": 600.0},
+    steps: list[dict[str, Any]] = [{"users": 10, "p99_ms": 200.0}, {"users": 50, "p99_ms": 600.0},
              {"users": 100, "p99_ms": 1600.0}]  # fmt: skip
     assert mixed_workload.crossing(steps) == {"users": 100, "interpolated": 70, "below": 50}
     assert mixed_workload.crossing(steps[:2]) is None
     assert mixed_workload.crossing(steps[2:]) == {"users": 100, "interpolated": None, "below": None}
+    # No request completed within the step: over 1 s, nothing to interpolate.
+    stalled: list[dict[str, Any]] = [*steps[:2], {"users": 75, "p99_ms": None}]
+    assert mixed_workload.crossing(stalled) == {"users": 75, "interpolated": None, "below": 50}
