@@ -545,3 +545,32 @@ def test_the_window_keeps_only_well_formed_licence_items() -> None:
     assert as_json["licences"] == list(found.licences) and as_json["subject"] == "pairwise-1"
     assert as_json["home_region"] == WINDOW_HOME and as_json["licence_consent"] == "consent-1"
     assert as_json["assertion"] == ""
+
+
+@pytest.mark.parametrize("code", ["甲乙丙丁甲乙丙丁甲乙丙丁", 5, None, "0123456789A"])
+def test_the_home_node_refuses_a_malformed_code_sent_anyway(
+    fed: InProcessFederation, code: object
+) -> None:
+    """A window node skipping its own check (or a hostile one): the home node answers 400
+    malformed, over the real signed exchange, and audits it."""
+    with pytest.raises(ExchangeRefused) as refused:
+        fed.node(WINDOW).exchange.call(
+            window.IDENTITY_ASSERTION_KIND, peer_region=WINDOW_HOME, claims={"code": code},
+            accept=lambda claims: pytest.fail("a malformed code was answered"), now=utcnow(),
+        )  # fmt: skip
+    assert refused.value.reason == "malformed" and refused.value.peer == WINDOW_HOME
+    assert refused.value.peer_audit_record is not None
+    # What the home node answers, as the window node sees it on the wire.
+    from signing.jwt import issue_jwt
+    from signing.keys import Purpose
+
+    sender, home = fed.node(WINDOW), fed.node(WINDOW_HOME)
+    token = issue_jwt(
+        {"code": code}, key=sender.signing_key(Purpose.JWT), issuer=sender.entity_id,
+        audience=home.entity_id, typ=window.IDENTITY_ASSERTION_REQUEST,
+        lifetime=timedelta(seconds=60),
+    )  # fmt: skip
+    answer = fed.client(WINDOW_HOME).post("/idp/identity-assertions", json={"request": token})
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["reason"] == "malformed"
+    assert "the request carries no well-formed code" in answer.text
