@@ -3,7 +3,7 @@ what datasets.policy says the caller may read."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import func, or_, select, update
@@ -123,6 +123,22 @@ def groups(session: Session, *, organization: bool) -> Sequence[Group]:
         .where(Group.is_organization == organization, Group.state == "active")
         .order_by(Group.name)
     ).all()
+
+
+def group_titles(session: Session, names: Iterable[str], *, organization: bool) -> dict[str, str]:
+    """Display names of these active organisations or groups (only these: a facet
+    names a few of hundreds)."""
+    wanted = list(set(names))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(Group.name, Group.title).where(
+            Group.is_organization == organization,
+            Group.state == "active",
+            Group.name.in_(wanted),
+        )
+    ).all()
+    return {name: title or name for name, title in rows}
 
 
 def public_package_counts(session: Session, *, organization: bool) -> dict[str, int]:

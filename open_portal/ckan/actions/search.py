@@ -167,9 +167,9 @@ def _display_names(
 ) -> dict[tuple[str, str], str]:
     names: dict[tuple[str, str], str] = {}
     for field, organization in (("organization", True), ("groups", False)):
-        if field in facets:
-            for group in repository.groups(ctx.session, organization=organization):
-                names[(field, group.name)] = group.title or group.name
+        if facets.get(field):
+            found = repository.group_titles(ctx.session, facets[field], organization=organization)
+            names.update(((field, name), title) for name, title in found.items())
     for field in ("region_code", "province"):
         for code in facets.get(field, {}):
             names[(field, code)] = regions.name_of(code)
