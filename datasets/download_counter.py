@@ -95,9 +95,7 @@ class DownloadCounter:
             with self._flush_lock:
                 with self._lock:
                     stale = [i for i in ids if self._stale(i, now)]
-                # A session of our own: the caller's may hold a snapshot from before a flush.
-                with self.sessions() as own:
-                    fresh = resources.download_totals(own, stale)
+                fresh = self._read_totals(session, stale)
                 with self._lock:
                     if len(self._totals) + len(stale) > self.max_cached:
                         self._totals.clear()
@@ -117,6 +115,16 @@ class DownloadCounter:
                 per_package[package_id] = per_package.get(package_id, 0) + n
                 per_resource[resource_id] = per_resource.get(resource_id, 0) + n
         return per_package, per_resource
+
+    def _read_totals(self, session: Session, ids: list[str]) -> dict[str, Totals]:
+        # A SQLite transaction reads one snapshot from its first statement on, which may
+        # predate a flush: then read through a session of our own. PostgreSQL (read
+        # committed) sees every commit in each statement; it also keeps a request from
+        # holding two pooled connections at once.
+        if session.in_transaction() and session.get_bind().dialect.name == "sqlite":
+            with self.sessions() as own:
+                return resources.download_totals(own, ids)
+        return resources.download_totals(session, ids)
 
     def _stale(self, package_id: str, now: float) -> bool:
         hit = self._totals.get(package_id)

@@ -3,7 +3,7 @@ what datasets.policy says the caller may read."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import func, or_, select, update
@@ -125,18 +125,20 @@ def groups(session: Session, *, organization: bool) -> Sequence[Group]:
     ).all()
 
 
-def group_titles(session: Session, names: Sequence[str], *, organization: bool) -> dict[str, str]:
-    """name → title of the active groups (or organisations) among ``names``."""
-    if not names:
+def group_titles(session: Session, names: Iterable[str], *, organization: bool) -> dict[str, str]:
+    """Display names of these active organisations or groups (only these: a facet
+    names a few of hundreds)."""
+    wanted = list(set(names))
+    if not wanted:
         return {}
     rows = session.execute(
         select(Group.name, Group.title).where(
             Group.is_organization == organization,
             Group.state == "active",
-            Group.name.in_(list(names)),
+            Group.name.in_(wanted),
         )
-    )
-    return {name: title for name, title in rows}
+    ).all()
+    return {name: title or name for name, title in rows}
 
 
 def public_package_counts(session: Session, *, organization: bool) -> dict[str, int]:

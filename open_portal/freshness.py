@@ -67,15 +67,19 @@ class SqliteDataVersion:
 
     def __init__(self, path: Path) -> None:
         self._lock = threading.Lock()
-        # Autocommit: each statement is its own read transaction, so it sees the latest commit.
-        self._connection = sqlite3.connect(
-            str(path), check_same_thread=False, isolation_level=None, timeout=30
-        )
+        self._path = path
+        # Opened at first use: opening creates the file, which must exist (migrated) first.
+        self._connection: sqlite3.Connection | None = None
         self._data_version: int | None = None
         self._revision = 0
 
     def current(self, session: Session) -> int:
         with self._lock:
+            if self._connection is None:
+                # Autocommit: each statement is its own read transaction (the latest commit).
+                self._connection = sqlite3.connect(
+                    str(self._path), check_same_thread=False, isolation_level=None, timeout=30
+                )
             (version,) = self._connection.execute("PRAGMA data_version").fetchone()
             if version != self._data_version:
                 # Read after the version: a commit in between is seen now or next time.
@@ -86,7 +90,9 @@ class SqliteDataVersion:
 
     def close(self) -> None:
         with self._lock:
-            self._connection.close()
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
 
 
 class PostgresListener:

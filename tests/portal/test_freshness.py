@@ -246,3 +246,18 @@ def test_no_counted_download_is_lost_at_shutdown(backend: str, tmp_path: Path) -
         with engine.connect() as connection:
             assert connection.scalar(count) == 7
         engine.dispose()
+
+
+def test_facet_titles_are_read_for_the_facet_values_only(twins: Twins) -> None:
+    writer = twins.a.api("sysadmin")
+    assert writer.post("organization_create", {"name": "unlisted-org", "title": "不列出"}).ok
+    name = f"faceted-{secrets.token_hex(5)}"
+    assert writer.post(
+        "package_create", {"name": name, "owner_org": "fresh-org", "title": "分面"}
+    ).ok
+    seen = _statements(twins.portal(twins.a).engine)
+    answer = writer.get("package_search", q=f"name:{name}", **{"facet.field": '["organization"]'})
+    items = answer.result["search_facets"]["organization"]["items"]
+    assert items == [{"name": "fresh-org", "display_name": "fresh-org", "count": 1}]
+    titles = [s for s in seen if "FROM catalog_group" in s]
+    assert titles and all(" IN " in s for s in titles), titles

@@ -168,12 +168,8 @@ def _display_names(
     names: dict[tuple[str, str], str] = {}
     for field, organization in (("organization", True), ("groups", False)):
         if facets.get(field):
-            # Only the groups this page of facets names, not every group on each search.
-            titles = repository.group_titles(
-                ctx.session, list(facets[field]), organization=organization
-            )
-            for name, title in titles.items():
-                names[(field, name)] = title or name
+            found = repository.group_titles(ctx.session, facets[field], organization=organization)
+            names.update(((field, name), title) for name, title in found.items())
     for field in ("region_code", "province"):
         for code in facets.get(field, {}):
             names[(field, code)] = regions.name_of(code)
