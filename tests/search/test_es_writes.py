@@ -177,3 +177,25 @@ def test_delta_search_reindex_takes_over_a_foreign_index(
     backend = ElasticsearchBackend(es_node.url, index_prefix=alias, catalogue=ours)
     assert backend.index_catalogues() == {ours} and backend.count() == 0
     backend.close()
+
+
+def test_a_write_through_one_process_is_searchable_through_another(
+    tmp_path: Path, search_url: str
+) -> None:
+    """Two portal processes behind a balancer (two apps here, each with its own client of
+    the index): the caller's next search may land on the other one."""
+    from fastapi.testclient import TestClient
+
+    from open_portal.app import create_app
+    from tests.support.inprocess import LocalApi
+
+    with local_portal(tmp_path, "sqlite", search_url=search_url) as first:
+        _admin(first)
+        other_app = create_app(first.app.state.portal.settings)
+        with TestClient(other_app, raise_server_exceptions=False) as client:
+            other = LocalApi(client)
+            for round_ in range(3):
+                name = f"elsewhere-{round_}-{uuid.uuid4().hex[:6]}"
+                created = _create(first, name, f"Otter count {round_}")
+                found = other.post("package_search", {"q": f"name:{name}"}).result
+                assert [d["id"] for d in found["results"]] == [created["id"]]
