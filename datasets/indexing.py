@@ -22,8 +22,12 @@ class CatalogIndexer:
     """Documents hold the stored form of each dict: links relative to the site, made
     absolute by whoever serves them (a portal may be served on another address later)."""
 
-    def __init__(self, backend: SearchBackend) -> None:
+    def __init__(
+        self, backend: SearchBackend, on_written: Callable[[], None] | None = None
+    ) -> None:
         self.backend = backend
+        # Told after each change is in the index (the portal counts them for other processes).
+        self.on_written = on_written
 
     def doc_for(self, package: Package) -> IndexDoc:
         return IndexDoc(
@@ -50,6 +54,8 @@ class CatalogIndexer:
                 for package_id in ids:
                     if package_id not in found:
                         self.backend.delete(package_id)
+            if self.on_written is not None:
+                self.on_written()
         except Exception:
             # The change itself is committed; `delta search reindex` repairs the index.
             log.exception("search index update failed for %d dataset(s)", len(ids))

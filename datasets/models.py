@@ -280,6 +280,16 @@ class SiteSetting(Base):
 CATALOGUE_ID = "catalogue_id"
 
 
+class SearchIndexWrites(Base):
+    """Bumped after each search index write, by any process: a process whose last
+    refresh of the index came before the current count refreshes before it searches."""
+
+    __tablename__ = "search_index_writes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    writes: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 # --- Publishing: downloads, validation, DataStore (docs/publishing.md) -------------------
 
 

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,7 +19,7 @@ from datasets.datastore.sql_exec import SqlExecutor, SqlLimits
 from datasets.datastore.sql_sqlite import SqliteRunner
 from datasets.download_counter import DownloadCounter
 from datasets.indexing import CatalogIndexer
-from datasets.models import CATALOGUE_ID, Package, Resource, SiteSetting
+from datasets.models import CATALOGUE_ID, Package, Resource, SearchIndexWrites, SiteSetting
 from datasets.storage import LocalStorage
 from datasets.unit import CatalogUnit
 from datasets.validation.pipeline import IngestSettings, Pipeline
@@ -75,10 +75,14 @@ class Portal:
                 index_path=home / "search" / "catalog.db",
                 catalogue=catalogue_id(sessions),
                 foreign=search_foreign or settings.search_foreign_index,
-            )
+            ),
+            write_mark=lambda: index_writes(sessions),
         )
         storage = LocalStorage(home / "storage")
-        indexer = CatalogIndexer(search)
+        indexer = CatalogIndexer(
+            search,
+            on_written=(lambda: count_index_write(sessions)) if search.write_mark else None,
+        )
         datastore_sql = open_datastore_sql(settings, engine)
         pipeline = Pipeline(
             engine=engine,
@@ -229,3 +233,22 @@ def catalogue_id(sessions: sessionmaker[Session]) -> str:
             except IntegrityError:
                 continue  # another process made it first: read theirs
     raise RuntimeError("could not read or create the catalogue id")
+
+
+def index_writes(sessions: sessionmaker[Session]) -> int:
+    """Search index writes acknowledged by every process (0 before any)."""
+    with sessions() as session:
+        row = session.get(SearchIndexWrites, 1)
+        return row.writes if row is not None else 0
+
+
+def count_index_write(sessions: sessionmaker[Session]) -> None:
+    with sessions() as session:
+        bumped = session.execute(
+            update(SearchIndexWrites)
+            .where(SearchIndexWrites.id == 1)
+            .values(writes=SearchIndexWrites.writes + 1)
+        )
+        if not bumped.rowcount:  # type: ignore[attr-defined]
+            session.add(SearchIndexWrites(id=1, writes=1))  # a database made without migrations
+        session.commit()

@@ -24,9 +24,12 @@ T = TypeVar("T")
 
 
 class TimedSearch:
-    def __init__(self, backend: SearchBackend) -> None:
+    def __init__(self, backend: SearchBackend, write_mark: Callable[[], int] | None = None) -> None:
         self.backend = backend
         self.name = backend.name
+        # Read-your-writes across processes (Elasticsearch): the count of index writes
+        # made by every process, read before each search (docs/search.md).
+        self.write_mark = write_mark if hasattr(backend, "catch_up") else None
 
     def _timed(self, operation: str, call: Callable[[], T]) -> T:
         started = time.perf_counter()
@@ -36,6 +39,8 @@ class TimedSearch:
             metrics.observe_search(self.name, operation, time.perf_counter() - started)
 
     def search(self, query: SearchQuery) -> SearchResult:
+        if self.write_mark is not None:
+            self.backend.catch_up(self.write_mark())  # type: ignore[attr-defined]
         return self._timed("search", lambda: self.backend.search(query))
 
     def index(self, doc: IndexDoc) -> None:

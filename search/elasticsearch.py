@@ -11,8 +11,9 @@ version: no downtime. Writes made in this process during a reindex go to both.
 
 Writes do not wait for a refresh. Read-your-writes: a search made by this
 process after one of its writes first runs one explicit refresh, shared by
-every search waiting at that moment; other processes see a write within the
-index refresh interval (1 s). package_show reads the database, not the index.
+every search waiting at that moment. Other processes' writes: ``catch_up(mark)``
+with a count of writes the caller keeps for all processes (the portal: in its
+database) refreshes once when it grew. package_show reads the database.
 
 An index knows the catalogue it belongs to (``_meta.catalogue``, the portal
 database's catalogue id). Opened for another catalogue it is refused
@@ -95,6 +96,7 @@ class ElasticsearchBackend:
         # Writes acknowledged by this process, and how many of them the last refresh covered.
         self._written = 0
         self._refreshed = 0
+        self._seen_mark = 0
         self._refresh_lock = threading.Lock()
         self._guard(self._ensure_alias)
 
@@ -202,6 +204,20 @@ class ElasticsearchBackend:
     def _wrote(self) -> None:
         with self._lock:
             self._written += 1
+
+    def catch_up(self, mark: int) -> None:
+        """Other processes' writes: ``mark`` counts the index writes acknowledged by every
+        process (the portal keeps it in its database). When it grew since this process
+        last saw it, refresh once before searching."""
+        if mark <= self._seen_mark:
+            return
+        with self._refresh_lock:
+            if mark <= self._seen_mark:
+                return
+            covers = self._written
+            self._guard(self.es.indices.refresh, index=self.alias)
+            self._refreshed = max(self._refreshed, covers)
+            self._seen_mark = mark
 
     def _catch_up(self) -> None:
         """Make this process's acknowledged writes searchable: one refresh serves every

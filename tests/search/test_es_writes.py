@@ -153,3 +153,49 @@ def test_a_change_to_many_datasets_is_one_bulk_request(
         names = {d["name"] for d in _search(portal)["results"]}
         assert names == {f"batch-{i}" for i in range(5)}
     es.close()
+
+
+def test_delta_search_reindex_takes_over_a_foreign_index(
+    tmp_path: Path, es_node, search_url: str
+) -> None:
+    """Even where the portal refuses a foreign index, the reindex command replaces it."""
+    from delta.db import make_engine, make_session_factory
+    from open_portal.runtime import catalogue_id
+    from tests.support.processes import base_env, delta
+
+    _, alias = search_url.rsplit("/", 1)
+    foreign = ElasticsearchBackend(es_node.url, index_prefix=alias, catalogue="someone-else")
+    foreign.index(IndexDoc({"id": "theirs", "name": "theirs", "state": "active"}, ["public"]))
+    foreign.close()
+    env = base_env(tmp_path, DELTA_SEARCH_URL=search_url, DELTA_SEARCH_FOREIGN_INDEX="refuse")
+    delta("db", "upgrade", env=env)
+    assert delta("search", "reindex", env=env).strip() == "0"
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'portal.db'}")
+    ours = catalogue_id(make_session_factory(engine))
+    engine.dispose()
+    backend = ElasticsearchBackend(es_node.url, index_prefix=alias, catalogue=ours)
+    assert backend.index_catalogues() == {ours} and backend.count() == 0
+    backend.close()
+
+
+def test_a_write_through_one_process_is_searchable_through_another(
+    tmp_path: Path, search_url: str
+) -> None:
+    """Two portal processes behind a balancer (two apps here, each with its own client of
+    the index): the caller's next search may land on the other one."""
+    from fastapi.testclient import TestClient
+
+    from open_portal.app import create_app
+    from tests.support.inprocess import LocalApi
+
+    with local_portal(tmp_path, "sqlite", search_url=search_url) as first:
+        _admin(first)
+        other_app = create_app(first.app.state.portal.settings)
+        with TestClient(other_app, raise_server_exceptions=False) as client:
+            other = LocalApi(client)
+            for round_ in range(3):
+                name = f"elsewhere-{round_}-{uuid.uuid4().hex[:6]}"
+                created = _create(first, name, f"Otter count {round_}")
+                found = other.post("package_search", {"q": f"name:{name}"}).result
+                assert [d["id"] for d in found["results"]] == [created["id"]]

@@ -1,7 +1,8 @@
 """catalogue identity: a random id that names this database's catalogue
 
 A search index records the id of the catalogue it was built from; a portal
-refuses or rebuilds an index carrying another id (docs/search.md).
+refuses or rebuilds an index carrying another id (docs/search.md). And a
+counter of search index writes, for read-your-writes across processes.
 
 Revision ID: 0010
 Revises: 0006
@@ -30,7 +31,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("key"),
     )
     op.bulk_insert(table, [{"key": "catalogue_id", "value": str(uuid.uuid4())}])
+    # Search index writes made by any process: a search elsewhere refreshes when it grew.
+    writes = op.create_table(
+        "search_index_writes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("writes", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.bulk_insert(writes, [{"id": 1, "writes": 0}])
 
 
 def downgrade() -> None:
+    op.drop_table("search_index_writes")
     op.drop_table("site_setting")
