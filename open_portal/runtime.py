@@ -73,7 +73,10 @@ class Portal:
             open_backend(
                 settings.search_url,
                 index_path=home / "search" / "catalog.db",
-                catalogue=catalogue_id(sessions),
+                # Only Elasticsearch indexes are shared between databases; the embedded
+                # index lives beside its database, and a portal whose database is down
+                # must still start (and say so at /readyz).
+                catalogue=catalogue_id(sessions) if settings.search_url else None,
                 foreign=search_foreign or settings.search_foreign_index,
             ),
             write_mark=lambda: index_writes(sessions),
