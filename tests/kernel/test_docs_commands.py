@@ -126,6 +126,7 @@ def test_every_documented_setting_exists() -> None:
         "DELTA_SEARCH_CORPUS",
         "DELTA_STANDARDS_DIR",
         "DELTA_FUZZ_EXAMPLES",
+        "DELTA_TEST_FEDERATION_TEMPLATE",
     }
     documented = set()
     for document in ALL_DOCUMENTS:
