@@ -23,7 +23,7 @@ run: install
 ## Install everything the tests need, then run the whole suite.
 test: install
 	scripts/ensure-test-prereqs
-	$(BIN)/pytest
+	$(BIN)/pytest -n 3 --dist loadfile
 
 lint: install
 	$(BIN)/ruff check .
