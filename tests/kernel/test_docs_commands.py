@@ -127,6 +127,7 @@ def test_every_documented_setting_exists() -> None:
         "DELTA_STANDARDS_DIR",
         "DELTA_FUZZ_EXAMPLES",
         "DELTA_TEST_FEDERATION_TEMPLATE",
+        "DELTA_TEST_SCREENSHOTS",
     }
     documented = set()
     for document in ALL_DOCUMENTS:

@@ -441,9 +441,13 @@ def test_a_killed_portal_loses_no_acknowledged_write_and_the_other_serves_on(sha
     failed = [r for r in results if r[4] is not True]
     assert successes("write") >= 6 and successes("write", killed_at) >= 6, results[-10:]
     assert successes("read", killed_at) >= 2  # B served on, reads and writes
-    # Only what was in flight on A when it died may fail: at most one request per client.
+    # Only what nginx had already handed to A may fail: requests in flight when it died,
+    # and a POST sent on a kept-alive connection to A in the moment before nginx marks A
+    # down (nginx does not resend a non-idempotent request once sent, rightly: A may have
+    # done it). At most one per client, and none once B has acknowledged a write.
     assert len(failed) <= len(threads), failed
-    assert all(r[0] < killed_at for r in failed), failed
+    failover = min(r[1] for r in results if r[2] == "write" and r[4] is True and r[0] >= killed_at)
+    assert all(r[0] < failover for r in failed), failed
     # Every acknowledged write is there, through the balancer (B) and in the search index.
     acknowledged = {r[3] for r in results if r[2] == "write" and r[4] is True}
     with shape.api() as api:

@@ -43,15 +43,25 @@ class Deployment:
 
 def _provision(server: PortalServer, backend: str) -> Deployment:
     deployment = Deployment(server=server, backend=backend)
-    for role in ROLES:
-        server.cli(
-            "user", "create", f"{role}-user", "--email", f"{role}@example.org",
-            "--password", "correct-horse-battery", *(["--sysadmin"] if role == "sysadmin" else []),
-        )  # fmt: skip
-        deployment.tokens[role] = server.cli(
-            "token", "create", f"{role}-user", "--name", "tests"
-        ).strip()
+    # The first sysadmin can only come from the command line; the others come through the
+    # API as a sysadmin would add them (two CLI runs instead of ten: each loads the app).
+    server.cli(
+        "user", "create", "sysadmin-user", "--email", "sysadmin@example.org",
+        "--password", "correct-horse-battery", "--sysadmin",
+    )  # fmt: skip
+    deployment.tokens["sysadmin"] = server.cli(
+        "token", "create", "sysadmin-user", "--name", "tests"
+    ).strip()
     admin = deployment.api("sysadmin")
+    for role in ROLES[1:]:
+        assert admin.post(
+            "user_create",
+            {"name": f"{role}-user", "email": f"{role}@example.org",
+             "password": "correct-horse-battery"},
+        ).ok  # fmt: skip
+        deployment.tokens[role] = admin.post(
+            "api_token_create", {"user": f"{role}-user", "name": "tests"}
+        ).result["token"]
     deployment.org = admin.post(
         "organization_create",
         {"name": "perm-org", "title": "上海市测试局", "region_code": "310000"},
@@ -73,15 +83,39 @@ def _provision(server: PortalServer, backend: str) -> Deployment:
     return deployment
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def deployment(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Deployment]:
+class Deployments:
+    """Running portals kept for the whole session, one per database backend.
+
+    pytest keeps one instance of a parametrized session fixture at a time: a worker
+    that runs a SQLite test after a PostgreSQL one would stop the PostgreSQL portal and
+    provision it again for the next file. Here each backend's portal is started the
+    first time a test asks for it and kept until the session ends.
+    """
+
+    def __init__(
+        self, stack: ExitStack, tmp: pytest.TempPathFactory, name: str, **settings: str
+    ) -> None:
+        self.stack, self.tmp, self.name, self.settings = stack, tmp, name, settings
+        self.running: dict[str, Deployment] = {}
+
+    def get(self, backend: str) -> Deployment:
+        if backend not in self.running:
+            home: Path = self.tmp.mktemp(f"{self.name}-{backend}")
+            database_url = None
+            if backend == "postgresql":
+                database_url = self.stack.enter_context(temporary_database())
+            server = start_portal(home, database_url=database_url, **self.settings)
+            self.stack.callback(server.stop)
+            self.running[backend] = _provision(server, backend)
+        return self.running[backend]
+
+
+@pytest.fixture(scope="session")
+def portal_deployments(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployments]:
     with ExitStack() as stack:
-        home: Path = tmp_path_factory.mktemp(f"portal-{request.param}")
-        database_url = None
-        if request.param == "postgresql":
-            database_url = stack.enter_context(temporary_database())
-        server = start_portal(home, database_url=database_url)
-        stack.callback(server.stop)
-        yield _provision(server, request.param)
+        yield Deployments(stack, tmp_path_factory, "portal")
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def deployment(request: pytest.FixtureRequest, portal_deployments: Deployments) -> Deployment:
+    return portal_deployments.get(request.param)

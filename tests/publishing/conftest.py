@@ -19,9 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.portal.conftest import Deployment, _provision
-from tests.support.postgres import temporary_database
-from tests.support.processes import start_portal
+from tests.portal.conftest import Deployment, Deployments
 
 MiB = 1024 * 1024
 UPLOAD_LIMIT = 300 * MiB
@@ -33,18 +31,15 @@ SETTINGS = {
 }
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def site(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Deployment]:
+@pytest.fixture(scope="session")
+def publishing_deployments(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployments]:
     with ExitStack() as stack:
-        home: Path = tmp_path_factory.mktemp(f"publishing-{request.param}")
-        database_url = None
-        if request.param == "postgresql":
-            database_url = stack.enter_context(temporary_database())
-        server = start_portal(home, database_url=database_url, **SETTINGS)
-        stack.callback(server.stop)
-        yield _provision(server, request.param)
+        yield Deployments(stack, tmp_path_factory, "publishing", **SETTINGS)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def site(request: pytest.FixtureRequest, publishing_deployments: Deployments) -> Deployment:
+    return publishing_deployments.get(request.param)
 
 
 def storage_files(site: Deployment) -> tuple[list[Path], list[Path]]:
