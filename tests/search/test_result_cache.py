@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ MEMBER = [PUBLIC_LABEL, SH_MEMBER]
 
 
 @pytest.fixture(params=BACKENDS)
-def cached(request: pytest.FixtureRequest, tmp_path: Path):
+def cached(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SearchBackend]:
     backend = open_test_backend(request.param, request, tmp_path)
     backend.bulk_index(index_docs())
     counted = getattr(backend, "catch_up", None)
