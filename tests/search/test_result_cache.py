@@ -139,3 +139,29 @@ def test_no_cache_when_turned_off(tmp_path: Path) -> None:
     assert backend.results is None
     assert backend.search(QUERY) == backend.search(QUERY)
     backend.close()
+
+
+@pytest.mark.elasticsearch
+def test_elasticsearch_sees_other_writers_by_their_count(request: pytest.FixtureRequest) -> None:
+    """Two backends on one alias stand for two portal processes; the count of every
+    process's writes (the portal keeps it in its database) moves the reader on."""
+    from search.elasticsearch import ElasticsearchBackend
+
+    url = request.getfixturevalue("es_node").url
+    writer = ElasticsearchBackend(url, index_prefix="delta-test-cache-two")
+    reader = ElasticsearchBackend(url, index_prefix="delta-test-cache-two")
+    try:
+        writer.bulk_index(index_docs())
+        writer.count()  # searchable
+        reader.catch_up(1)
+        before = reader.search(QUERY)
+        assert reader.search(QUERY) == before and cache_of(reader).hits == 1
+        writer.delete(PUBLIC[0]["id"])
+        reader.catch_up(2)  # what the portal reads before each search
+        after = reader.search(QUERY)
+        assert after.count == before.count - 1
+        assert after == fresh(reader, QUERY)
+    finally:
+        writer.drop()
+        writer.close()
+        reader.close()
