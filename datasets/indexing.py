@@ -68,7 +68,11 @@ class CatalogIndexer:
     ) -> int:
         """Replace the whole index; searches keep answering from the old one meanwhile."""
         with sessions() as session:
-            return self.backend.reindex(self._all_docs(session), progress=progress)
+            count = self.backend.reindex(self._all_docs(session), progress=progress)
+        if self.on_written is not None:
+            # Other processes refresh, and drop the results they cached, on their next search.
+            self.on_written()
+        return count
 
     def _all_docs(self, session: Session) -> Iterator[IndexDoc]:
         last_id = ""

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     # An Elasticsearch index built for another catalogue (database): "rebuild" it from
     # this database at start, or "refuse" to start (docs/search.md). Never served.
     search_foreign_index: Literal["rebuild", "refuse"] = "rebuild"
+    # Exact result cache per portal process (docs/search.md), in MiB of stored JSON; 0: off.
+    search_result_cache_mb: int = Field(default=64, ge=0, le=4096)
     site_url: str = "http://127.0.0.1:8000"
     secret_key: SecretStr = SecretStr(DEMO_SECRET_KEY)
     log_level: str = "INFO"

@@ -12,7 +12,11 @@ The index is built for the portal's own (freshly migrated) database: a portal
 refuses or rebuilds an Elasticsearch index of another catalogue.
 
     .venv/bin/python -m loadtests.search_http_latency [--size 100000] [--rounds 3]
-        [--clients 16] [--es-url URL]
+        [--clients 16] [--es-url URL] [--home DIR]
+
+Each request is timed twice over HTTP: against a portal without the result
+cache (cold: every request as a first-seen query) and against one with it
+(warm: the mix repeats, so after the warm-up pass the cache answers).
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from loadtests.search_latency import (
     QUERY_MIX,
     Stats,
     cloned_docs,
+    cold_and_warm,
     measure,
     raw_elasticsearch,
     raw_fts5,
@@ -130,9 +135,23 @@ def portal_catalogue(env: dict[str, str]) -> str:
 
 def line(label: str, stats: Stats, raw: Stats) -> str:
     return (
-        f"{label:<28}{stats.p50_ms:>9.1f}{stats.p99_ms:>9.1f}"
+        f"{label:<34}{stats.p50_ms:>9.1f}{stats.p99_ms:>9.1f}"
         f"{stats.p50_ms / raw.p50_ms:>11.1f}{stats.p99_ms / raw.p99_ms:>11.1f}"
     )
+
+
+def http_run(env: dict[str, str], options: argparse.Namespace, home: Path, cache_mb: int) -> Stats:
+    """One portal process with this result cache size, the mix from every client."""
+    portal = start_portal(
+        {**env, "DELTA_SEARCH_RESULT_CACHE_MB": str(cache_mb)},
+        options.port,
+        home / f"portal-{cache_mb}.log",
+    )
+    try:
+        return over_http(options.port, options.rounds, options.clients)
+    finally:
+        portal.terminate()
+        portal.wait(timeout=30)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,9 +161,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--es-url", default=None, help="Elasticsearch URL (default: embedded FTS5)")
     parser.add_argument("--port", type=int, default=18200)
     parser.add_argument("--clients", type=int, default=16, help="concurrent HTTP clients")
+    parser.add_argument(
+        "--home",
+        help="portal home to keep (default: a new temp dir); a later run with the same "
+        "--home and --size reuses its database and index instead of building them again",
+    )
     options = parser.parse_args(argv)
 
-    home = Path(tempfile.mkdtemp(prefix="search-http-"))
+    home = Path(options.home) if options.home else Path(tempfile.mkdtemp(prefix="search-http-"))
+    home.mkdir(parents=True, exist_ok=True)
     search_url = f"{options.es_url.rstrip('/')}/delta-bench" if options.es_url else None
     env = {k: v for k, v in os.environ.items() if not k.startswith("DELTA_")}
     env.update(DELTA_HOME=str(home), DELTA_ENV="development", DELTA_LOG_LEVEL="WARNING")
@@ -156,27 +181,31 @@ def main(argv: list[str] | None = None) -> int:
         catalogue=portal_catalogue(env),
         foreign="rebuild",
     )
-    corpus = load_corpus()
-    index_with_progress(backend, list(cloned_docs(corpus, options.size)), backend.name)
-    backend.count()  # makes the bulk load searchable before the portal starts
-    portal = start_portal(env, options.port, home / "portal.log")
-    try:
-        http = over_http(options.port, options.rounds, options.clients)
-    finally:
-        portal.terminate()
-        portal.wait(timeout=30)
-    in_process = measure(backend.search, list(QUERY_MIX), options.rounds)
+    if backend.count() != options.size:
+        backend.clear()
+        corpus = load_corpus()
+        index_with_progress(backend, list(cloned_docs(corpus, options.size)), backend.name)
+        backend.count()  # makes the bulk load searchable before the portal starts
+    # Cold: a portal without the result cache answers every request as a first-seen one.
+    cold_http = http_run(env, options, home, 0)
+    warm_http = http_run(env, options, home, 64)
+    cold, warm = cold_and_warm(backend, list(QUERY_MIX), options.rounds)
     raw_run = raw_elasticsearch(backend) if search_url else raw_fts5(backend)
     raw = measure(raw_run, [raw_terms(backend, q) for q in QUERY_MIX], options.rounds)
 
     print(
         f"{options.size:,} datasets, {backend.name}; {len(QUERY_MIX)} requests x "
-        f"{options.rounds} rounds; HTTP: {options.clients} concurrent clients, one worker"
+        f"{options.rounds} rounds; HTTP: {options.clients} concurrent clients, one worker; "
+        f"load average {os.getloadavg()[0]:.1f}"
     )
-    print(f"{'':<28}{'p50 ms':>9}{'p99 ms':>9}{'p50 ratio':>11}{'p99 ratio':>11}")
-    print(line("package_search over HTTP", http, raw))
-    print(line("search() in-process", in_process, raw))
-    print(f"{'raw engine query':<28}{raw.p50_ms:>9.1f}{raw.p99_ms:>9.1f}{1.0:>11.1f}{1.0:>11.1f}")
+    print(f"{'':<34}{'p50 ms':>9}{'p99 ms':>9}{'p50 ratio':>11}{'p99 ratio':>11}")
+    print(line("package_search HTTP, cold", cold_http, raw))
+    print(line("package_search HTTP, warm cache", warm_http, raw))
+    print(line("search() in-process, cold", cold, raw))
+    if warm is not None:
+        print(line("search() in-process, warm cache", warm, raw))
+    print(f"{'raw engine query':<34}{raw.p50_ms:>9.1f}{raw.p99_ms:>9.1f}{1.0:>11.1f}{1.0:>11.1f}")
+    print("(cold: no result cache, every request as a first-seen query; warm: the result cache)")
     backend.close()
     return 0
 

@@ -78,6 +78,7 @@ class Portal:
                 # must still start (and say so at /readyz).
                 catalogue=catalogue_id(sessions) if settings.search_url else None,
                 foreign=search_foreign or settings.search_foreign_index,
+                result_cache_bytes=settings.search_result_cache_mb * 1024 * 1024,
             ),
             write_mark=lambda: index_writes(sessions),
         )

@@ -25,6 +25,7 @@ from search.protocol import (
     creator_label,
     member_label,
 )
+from search.result_cache import DEFAULT_MAX_BYTES
 
 
 def open_backend(
@@ -33,6 +34,7 @@ def open_backend(
     index_path: Path,
     catalogue: str | None = None,
     foreign: str = "refuse",
+    result_cache_bytes: int = DEFAULT_MAX_BYTES,
 ) -> SearchBackend:
     """``None`` or "" → the embedded FTS5 index at ``index_path``;
     ``http(s)://host:9200[/alias]`` → Elasticsearch (``DELTA_SEARCH_URL``); the
@@ -40,16 +42,23 @@ def open_backend(
 
     ``catalogue`` names the catalogue the index must belong to; an Elasticsearch
     index of another one is refused or replaced by an empty one (``foreign``:
-    "refuse" or "rebuild"). The embedded index lives beside its portal's files."""
+    "refuse" or "rebuild"). The embedded index lives beside its portal's files.
+    ``result_cache_bytes`` bounds the exact result cache (0: none)."""
     if not search_url:
         from search.fts5 import Fts5Backend
 
-        return Fts5Backend(index_path)
+        return Fts5Backend(index_path, result_cache_bytes=result_cache_bytes)
     if search_url.startswith(("http://", "https://")):
         from search.elasticsearch import ElasticsearchBackend, split_search_url
 
         url, alias = split_search_url(search_url)
-        return ElasticsearchBackend(url, index_prefix=alias, catalogue=catalogue, foreign=foreign)
+        return ElasticsearchBackend(
+            url,
+            index_prefix=alias,
+            catalogue=catalogue,
+            foreign=foreign,
+            result_cache_bytes=result_cache_bytes,
+        )
     raise SearchBackendError(
         f"Unsupported search URL {search_url!r}: leave it empty for the embedded index "
         "or give an http(s):// Elasticsearch URL"

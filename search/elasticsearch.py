@@ -25,6 +25,7 @@ index that changes hands while a portal runs serves that portal nothing foreign.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -44,6 +45,7 @@ from search.fields import FACET_FIELDS, KEYWORD_FIELDS, TEXT_STREAMS
 from search.limits import DEFAULT_LIMITS, SearchLimits
 from search.plan import plan_search
 from search.protocol import Health, IndexDoc, ProgressCallback, SearchQuery, SearchResult
+from search.result_cache import DEFAULT_MAX_BYTES, ResultCache
 from search.versions import ANALYSIS_VERSION
 
 BULK_CHUNK = 500
@@ -78,6 +80,7 @@ class ElasticsearchBackend:
         client: Elasticsearch | None = None,
         catalogue: str | None = None,
         foreign: str = "refuse",
+        result_cache_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         if foreign not in FOREIGN_POLICIES:
             raise SearchBackendError(f"foreign must be one of {FOREIGN_POLICIES}, not {foreign!r}")
@@ -98,6 +101,11 @@ class ElasticsearchBackend:
         self._refreshed = 0
         self._seen_mark = 0
         self._refresh_lock = threading.Lock()
+        # Exact result cache, keyed by the plan, this process's writes and the count of
+        # every process's writes (``catch_up``): used only once a caller supplies that
+        # count (the portal), since without it other processes' writes would go unseen.
+        self.results = ResultCache(result_cache_bytes) if result_cache_bytes > 0 else None
+        self._counted = False
         self._guard(self._ensure_alias)
 
     # -- index management ---------------------------------------------------------------------
@@ -209,6 +217,7 @@ class ElasticsearchBackend:
         """Other processes' writes: ``mark`` counts the index writes acknowledged by every
         process (the portal keeps it in its database). When it grew since this process
         last saw it, refresh once before searching."""
+        self._counted = True
         if mark <= self._seen_mark:
             return
         with self._refresh_lock:
@@ -298,6 +307,7 @@ class ElasticsearchBackend:
         for index in old:
             if index != new:
                 self._guard(self.es.indices.delete, index=index, ignore_unavailable=True)
+        self._wrote()
         return count
 
     def _write_targets(self) -> list[str]:
@@ -323,6 +333,7 @@ class ElasticsearchBackend:
             conflicts="proceed",
             refresh=True,
         )
+        self._wrote()
 
     def drop(self) -> None:
         """Delete the alias and every version (tests, harnesses)."""
@@ -332,6 +343,11 @@ class ElasticsearchBackend:
     # -- reading ------------------------------------------------------------------------------
     def search(self, query: SearchQuery, *, now: datetime | None = None) -> SearchResult:
         plan = plan_search(query, self.analyzer, limits=self.limits, now=now)
+        cache = self.results if self._counted else None
+        # Read before the search: a write acknowledged meanwhile moves later searches on.
+        key = (plan, self._written, self._seen_mark)
+        if cache is not None and (found := cache.get(key)) is not None:
+            return found
         body = es_dsl.search_body(plan)
         body["query"] = self._ours(body["query"])
         self._catch_up()
@@ -340,11 +356,15 @@ class ElasticsearchBackend:
         facets: dict[str, dict[str, int]] = {field: {} for field in plan.facet_fields}
         for field, aggregation in (response.get("aggregations") or {}).items():
             facets[field] = {b["key"]: b["doc_count"] for b in aggregation["buckets"]}
-        return SearchResult(
+        result = SearchResult(
             count=int(hits["total"]["value"]),
             results=[hit["_source"]["package"] for hit in hits["hits"]],
             facets=facets,
         )
+        if cache is not None:
+            packages = [json.dumps(p, ensure_ascii=False) for p in result.results]
+            cache.put(key, count=result.count, packages=packages, facets=facets)
+        return result
 
     def _ours(self, query: dict[str, Any]) -> dict[str, Any]:
         """Only this catalogue's documents, even if the index changed hands since it was

@@ -19,7 +19,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from search.analysis import Analyzer, default_analyzer
 from search.documents import IndexedDocument, build_document
@@ -35,6 +34,7 @@ from search.protocol import (
     SearchQuery,
     SearchResult,
 )
+from search.result_cache import DEFAULT_MAX_BYTES, ResultCache
 from search.versions import ANALYSIS_VERSION
 
 SCHEMA_VERSION = "1"
@@ -98,8 +98,11 @@ class Fts5Backend:
         *,
         analyzer: Analyzer | None = None,
         limits: SearchLimits = DEFAULT_LIMITS,
+        result_cache_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         self.path = Path(path)
+        # Exact: keyed by the plan and the index revision every write moves (0: off).
+        self.results = ResultCache(result_cache_bytes) if result_cache_bytes > 0 else None
         if str(path) == ":memory:":
             raise SearchBackendError("the FTS5 backend needs a file path (one per catalogue)")
         self.analyzer = analyzer or default_analyzer()
@@ -160,6 +163,11 @@ class Fts5Backend:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
+                # Every write moves the revision (cached results of any process expire).
+                conn.execute(
+                    "INSERT INTO meta (key, value) VALUES ('revision', '1') ON CONFLICT (key) "
+                    "DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+                )
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
@@ -285,9 +293,9 @@ class Fts5Backend:
         plan = plan_search(query, self.analyzer, limits=self.limits, now=now)
         conn = self._connection()
         try:
-            conn.execute("BEGIN")  # one snapshot for count, page and facets
+            conn.execute("BEGIN")  # one snapshot for revision, count, page and facets
             try:
-                return self._run(conn, plan)
+                return self._cached(conn, plan)
             finally:
                 conn.execute("COMMIT")
         except SearchQueryError:
@@ -295,7 +303,24 @@ class Fts5Backend:
         except sqlite3.Error as exc:
             raise SearchBackendError(f"search failed: {exc}") from exc
 
-    def _run(self, conn: sqlite3.Connection, plan: SearchPlan) -> SearchResult:
+    def _cached(self, conn: sqlite3.Connection, plan: SearchPlan) -> SearchResult:
+        if self.results is None:
+            count, packages, facets = self._run(conn, plan)
+            return SearchResult(count, [json.loads(p) for p in packages], facets)
+        # Read in the search's snapshot: the result is exactly the one for this revision.
+        row = conn.execute("SELECT value FROM meta WHERE key = 'revision'").fetchone()
+        key = (plan, row[0] if row else None)
+        found = self.results.get(key)
+        if found is not None:
+            return found
+        count, packages, facets = self._run(conn, plan)
+        self.results.put(key, count=count, packages=packages, facets=facets)
+        return SearchResult(count, [json.loads(p) for p in packages], facets)
+
+    def _run(
+        self, conn: sqlite3.Connection, plan: SearchPlan
+    ) -> tuple[int, list[str], dict[str, dict[str, int]]]:
+        """Count, the page's stored packages (JSON text) and the facets."""
         conn.execute("DELETE FROM temp.hits")
         builder = SqlBuilder()
         where = f"{builder.visibility(plan.visibility)} AND {builder.where(plan.filter)}"
@@ -304,14 +329,19 @@ class Fts5Backend:
             builder.params,
         )
         count = conn.execute("SELECT count(*) FROM temp.hits").fetchone()[0]
-        results: list[dict[str, Any]] = []
+        packages: list[str] = []
         if plan.rows and plan.start < count:
-            results = self._page(conn, plan)
-        return SearchResult(count=count, results=results, facets=self._facets(conn, plan, count))
+            packages = self._page(conn, plan)
+        return count, packages, self._facets(conn, plan, count)
 
-    def _page(self, conn: sqlite3.Connection, plan: SearchPlan) -> list[dict[str, Any]]:
+    def _page(self, conn: sqlite3.Connection, plan: SearchPlan) -> list[str]:
         builder = SqlBuilder()
-        uses_score = any(key.field == "score" for key in plan.sort)
+        sort = plan.sort
+        if plan.scoring.empty and not plan.scoring.regions:
+            # Every hit has the same score (no text to rank, no place to boost):
+            # sort by the other keys only, which SQLite can do without computing it.
+            sort = tuple(key for key in sort if key.field != "score")
+        uses_score = any(key.field == "score" for key in sort)
         if uses_score:
             boost = builder.boost(plan.scoring)
             scores = builder.score_subquery(plan.scoring)
@@ -325,7 +355,7 @@ class Fts5Backend:
         # Rank rowids first and read the stored packages of one page only.
         sql = (
             f"SELECT d.rowid, {score} AS score FROM temp.hits h JOIN docs d ON d.rowid = h.rowid "  # noqa: S608 - fixed SQL fragments, values are bound
-            f"{join} ORDER BY {order_by(plan.sort)} LIMIT :rows OFFSET :start"
+            f"{join} ORDER BY {order_by(sort)} LIMIT :rows OFFSET :start"
         )
         params = {**builder.params, "rows": plan.rows, "start": plan.start}
         page = [row[0] for row in conn.execute(sql, params)]
@@ -335,7 +365,7 @@ class Fts5Backend:
         stored = dict(
             conn.execute(f"SELECT rowid, package FROM docs WHERE rowid IN ({marks})", page)  # noqa: S608 - only placeholders
         )
-        return [json.loads(stored[rowid]) for rowid in page]
+        return [stored[rowid] for rowid in page]
 
     @staticmethod
     def _facets(conn: sqlite3.Connection, plan: SearchPlan, hits: int) -> dict[str, dict[str, int]]:

@@ -1,0 +1,95 @@
+"""An exact, bounded cache of search results (as Solr's queryResultCache).
+
+A result is stored under the search plan (the analysed query, the resolved
+date math, visibility and permission labels, sort, paging, facets: everything
+that decides the answer) together with the *index revision* it was computed
+at. The backend reads that revision in the same snapshot as the search, and
+every write to the index moves it, so a stored result is returned only while
+the index is exactly as it was: a write by any process makes every older
+entry unreachable (they age out of the LRU).
+
+Stored packages are kept as JSON text and decoded on each hit, and facets are
+copied: callers may change what they get without touching the cache.
+The bound is the JSON text held (``max_bytes``), not the number of entries.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+
+from search.protocol import SearchResult
+
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+# A page larger than this share of the budget is not kept (rows=1000 dumps).
+_LARGEST_SHARE = 8
+
+
+@dataclass(frozen=True)
+class _Entry:
+    count: int
+    packages: tuple[str, ...]  # JSON text of each stored package dict, in order
+    facets: tuple[tuple[str, tuple[tuple[str, int], ...]], ...]
+    size: int
+
+
+class ResultCache:
+    def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
+        self._bytes = 0
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: Hashable) -> SearchResult | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+        return SearchResult(
+            count=entry.count,
+            results=[json.loads(text) for text in entry.packages],
+            facets={field: dict(values) for field, values in entry.facets},
+        )
+
+    def put(
+        self,
+        key: Hashable,
+        *,
+        count: int,
+        packages: Sequence[str],
+        facets: dict[str, dict[str, int]],
+    ) -> None:
+        size = sum(len(text) for text in packages) + 64 * (1 + sum(len(v) for v in facets.values()))
+        if size * _LARGEST_SHARE > self.max_bytes:
+            return
+        entry = _Entry(
+            count,
+            tuple(packages),
+            tuple((field, tuple(values.items())) for field, values in facets.items()),
+            size,
+        )
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._bytes -= old.size
+            self._entries[key] = entry
+            self._bytes += size
+            while self._bytes > self.max_bytes and self._entries:
+                _, dropped = self._entries.popitem(last=False)
+                self._bytes -= dropped.size
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)

@@ -1,0 +1,167 @@
+"""The result cache is exact: a cached answer equals a fresh one, every write
+(from this process or another) is seen at once, and callers cannot change it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from search.fts5 import Fts5Backend
+from search.protocol import PUBLIC_LABEL, IndexDoc, SearchBackend, SearchQuery
+from search.result_cache import ResultCache
+from tests.search.catalog import PUBLIC, SH_MEMBER, index_docs, package
+from tests.search.conftest import BACKENDS, dispose, open_test_backend
+
+FACETS = ["organization", "tags", "res_format", "region_code"]
+QUERY = SearchQuery(q="空气质量", facet_fields=FACETS, rows=20)
+MEMBER = [PUBLIC_LABEL, SH_MEMBER]
+
+
+@pytest.fixture(params=BACKENDS)
+def cached(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SearchBackend]:
+    backend = open_test_backend(request.param, request, tmp_path)
+    backend.bulk_index(index_docs())
+    counted = getattr(backend, "catch_up", None)
+    if counted is not None:
+        counted(0)  # Elasticsearch caches only for a caller that counts every process's writes
+    yield backend
+    dispose(backend)
+
+
+def cache_of(backend: SearchBackend) -> ResultCache:
+    cache = backend.results  # type: ignore[attr-defined]
+    assert isinstance(cache, ResultCache)
+    return cache
+
+
+def fresh(backend: SearchBackend, query: SearchQuery) -> Any:
+    cache_of(backend).clear()
+    return backend.search(query)
+
+
+def test_a_cached_answer_equals_a_fresh_one(cached: SearchBackend) -> None:
+    cache = cache_of(cached)
+    queries = [
+        QUERY,
+        SearchQuery(q="空气质量", facet_fields=FACETS, sort="name asc", start=1, rows=2),
+        SearchQuery(fq=["region_code:310000"], facet_fields=FACETS, facet_limit=-1),
+        SearchQuery(q="空气质量", permission_labels=MEMBER, include_private=True),
+    ]
+    for query in queries:
+        first = fresh(cached, query)
+        hits = cache.hits
+        again = cached.search(query)
+        assert cache.hits == hits + 1
+        assert again == first
+
+
+def test_permissions_are_part_of_the_key(cached: SearchBackend) -> None:
+    anonymous = cached.search(SearchQuery(q="空气质量", include_private=True))
+    member = cached.search(
+        SearchQuery(q="空气质量", permission_labels=MEMBER, include_private=True)
+    )
+    again = cached.search(SearchQuery(q="空气质量", include_private=True))
+    private = "private-air"
+    assert private in {p["name"] for p in member.results}
+    assert private not in {p["name"] for p in anonymous.results}
+    assert private not in {p["name"] for p in again.results}
+
+
+def test_callers_cannot_change_the_cache(cached: SearchBackend) -> None:
+    first = cached.search(QUERY)
+    expected = fresh(cached, QUERY)
+    cached.search(QUERY)  # now cached
+    got = cached.search(QUERY)
+    got.results[0]["title"] = "changed"
+    got.results.clear()
+    next(iter(got.facets.values())).clear()
+    assert cached.search(QUERY) == expected == first
+
+
+def test_every_write_is_seen_at_once(cached: SearchBackend) -> None:
+    before = cached.search(QUERY)
+    new = package(
+        "air-new", "新的空气质量数据", org="sh-eco", region="310000", theme="资源环境",
+        modified="2026-01-01T00:00:00.000000", tags=("空气质量",),
+    )  # fmt: skip
+    cached.index(IndexDoc(new, [PUBLIC_LABEL]))
+    after = cached.search(QUERY)
+    assert after.count == before.count + 1
+    assert "air-new" in {p["name"] for p in after.results}
+    cached.delete("id-air-new")
+    assert cached.search(QUERY) == before
+
+
+def test_another_process_writes_are_seen_at_once(tmp_path: Path) -> None:
+    """Two backends on one file stand for two portal processes (FTS5: one file)."""
+    path = tmp_path / "catalog.db"
+    reader, writer = Fts5Backend(path), Fts5Backend(path)
+    writer.bulk_index(index_docs())
+    before = reader.search(QUERY)
+    assert reader.search(QUERY) == before and cache_of(reader).hits == 1
+    writer.delete(PUBLIC[0]["id"])
+    after = reader.search(QUERY)
+    assert after.count == before.count - 1
+    assert after == fresh(reader, QUERY)
+    reader.close()
+    writer.close()
+
+
+def test_date_math_is_resolved_before_the_key(tmp_path: Path) -> None:
+    backend = Fts5Backend(tmp_path / "catalog.db")
+    backend.bulk_index(index_docs())
+    query = SearchQuery(fq=["metadata_modified:[NOW-1YEAR TO NOW]"])
+    early = backend.search(query, now=datetime(2025, 6, 1, tzinfo=UTC))
+    late = backend.search(query, now=datetime(2030, 6, 1, tzinfo=UTC))
+    assert early.count > 0 and late.count == 0
+    backend.close()
+
+
+def test_the_cache_is_bounded_by_size() -> None:
+    cache = ResultCache(max_bytes=80_000)
+    page = ['"' + "x" * 998 + '"'] * 5
+    for number in range(100):
+        cache.put(number, count=5, packages=page, facets={})
+    assert 0 < len(cache) < 20
+    assert cache.get(99) is not None and cache.get(0) is None
+    huge = '"' + "x" * 20_000 + '"'  # over 1/8 of the budget
+    cache.put("huge", count=1, packages=[huge], facets={})
+    assert cache.get("huge") is None
+
+
+def test_no_cache_when_turned_off(tmp_path: Path) -> None:
+    backend = Fts5Backend(tmp_path / "catalog.db", result_cache_bytes=0)
+    backend.bulk_index(index_docs())
+    assert backend.results is None
+    assert backend.search(QUERY) == backend.search(QUERY)
+    backend.close()
+
+
+@pytest.mark.elasticsearch
+def test_elasticsearch_sees_other_writers_by_their_count(request: pytest.FixtureRequest) -> None:
+    """Two backends on one alias stand for two portal processes; the count of every
+    process's writes (the portal keeps it in its database) moves the reader on."""
+    from search.elasticsearch import ElasticsearchBackend
+
+    url = request.getfixturevalue("es_node").url
+    writer = ElasticsearchBackend(url, index_prefix="delta-test-cache-two")
+    reader = ElasticsearchBackend(url, index_prefix="delta-test-cache-two")
+    try:
+        writer.bulk_index(index_docs())
+        writer.count()  # searchable
+        reader.catch_up(1)
+        before = reader.search(QUERY)
+        assert reader.search(QUERY) == before and cache_of(reader).hits == 1
+        writer.delete(PUBLIC[0]["id"])
+        reader.catch_up(2)  # what the portal reads before each search
+        after = reader.search(QUERY)
+        assert after.count == before.count - 1
+        assert after == fresh(reader, QUERY)
+    finally:
+        writer.drop()
+        writer.close()
+        reader.close()
