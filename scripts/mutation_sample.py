@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
+import json
 import math
 import os
 import random
@@ -56,14 +57,18 @@ def _mutmut(work: Path, mutmut: str, *args: str, timeout: float | None = None) -
 
 
 def list_mutants(work: Path, mutmut: str) -> dict[str, bool]:
-    """Every mutant of the package and whether any test reaches its function."""
-    estimates = _mutmut(work, mutmut, "print-time-estimates")
-    found: dict[str, bool] = {}
-    for line in estimates.splitlines():
-        match = re.match(r"^(<no tests>|\d+ms) (\S+__mutmut_\d+)$", line.strip())
-        if match:
-            found[match.group(2)] = match.group(1) != "<no tests>"
-    return found
+    """Every mutant of the package and whether any test reaches its function.
+
+    From mutmut's own files: ``mutmut results`` names the mutants, mutmut-stats.json maps
+    each function to the tests that call it (``print-time-estimates`` would be the obvious
+    way, but run on its own it empties that map in mutmut 3.8.1).
+    """
+    stats = json.loads((work / "mutants" / "mutmut-stats.json").read_text(encoding="utf-8"))
+    covered = {name for name, tests in stats["tests_by_mangled_function_name"].items() if tests}
+    return {
+        name: name.replace("__init__.", "").partition("__mutmut_")[0] in covered
+        for name in statuses(work, mutmut)
+    }
 
 
 def statuses(work: Path, mutmut: str) -> dict[str, str]:
