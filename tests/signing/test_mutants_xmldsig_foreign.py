@@ -112,7 +112,8 @@ def sign_like_others(
     context.key = xmlsec_key
     context.sign(signature)
     if keyinfo == "rsa-key-value":
-        numbers = key.public_key.public_numbers()  # type: ignore[union-attr]
+        assert isinstance(key.public_key, rsa.RSAPublicKey)
+        numbers = key.public_key.public_numbers()
         info = etree.SubElement(signature, f"{{{DS}}}KeyInfo")
         value = etree.SubElement(
             etree.SubElement(info, f"{{{DS}}}KeyValue"), f"{{{DS}}}RSAKeyValue"
