@@ -131,11 +131,9 @@ def main() -> int:
 
     known = statuses(work, args.mutmut)
     again = [n for n in chosen if any(fnmatch.fnmatch(n, g) for g in args.again)]
-    # mutmut cannot run a mutant no test reaches when named: those are "no tests" as they are.
-    to_run = [
-        n for n in chosen
-        if reached[n] and (known.get(n, "not checked") == "not checked" or n in again)
-    ]  # fmt: skip
+    # mutmut itself marks a mutant no test reaches as "no tests" (and a later run, after tests
+    # were added, finds the new tests first and then runs it).
+    to_run = [n for n in chosen if known.get(n, "not checked") == "not checked" or n in again]
     started = time.monotonic()
     batch = 20  # a few at a time, so the time limit stops between batches, not inside one
     for i in range(0, len(to_run), batch):
@@ -169,8 +167,6 @@ def report(
     status: Counter[str] = Counter()
     for name in chosen:
         state = known.get(name, "not checked")
-        if state == "not checked" and not reached[name]:
-            state = "no tests"
         if name in equivalent and state != "killed":
             state = "equivalent"
         status[state] += 1
@@ -191,7 +187,7 @@ def report(
         state = known.get(name, "not checked")
         if name in equivalent or state in ("killed", "not checked"):
             continue
-        print(f"--- {name} ({state if reached[name] else 'no tests'})")
+        print(f"--- {name} ({state})")
         print("\n".join(_mutmut(work, args.mutmut, "show", name).splitlines()[:40]))
     for name in chosen:
         if name in equivalent and known.get(name) != "killed":
