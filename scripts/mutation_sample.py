@@ -133,7 +133,9 @@ def main() -> int:
     again = [n for n in chosen if any(fnmatch.fnmatch(n, g) for g in args.again)]
     # mutmut itself marks a mutant no test reaches as "no tests" (and a later run, after tests
     # were added, finds the new tests first and then runs it).
-    to_run = [n for n in chosen if known.get(n, "not checked") == "not checked" or n in again]
+    # "no tests" ones are tried again every time (cheap while no test reaches them).
+    to_run = [n for n in chosen if known.get(n, "not checked") in ("not checked", "no tests")
+              or n in again]  # fmt: skip
     started = time.monotonic()
     batch = 20  # a few at a time, so the time limit stops between batches, not inside one
     for i in range(0, len(to_run), batch):
