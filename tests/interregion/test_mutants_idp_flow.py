@@ -7,6 +7,7 @@ click through the same pages across processes, where a mutant is never seen.
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import time
@@ -24,7 +25,8 @@ from lxml import etree
 from interregion.audit.models import AuditRecord
 from interregion.clock import utcnow
 from interregion.identity.levels import Level
-from interregion.saml import names
+from interregion.saml import authn_request, names
+from interregion.saml.bindings import new_saml_id
 from interregion.sso import repository
 from interregion.sso.models import IdpAuthnRequest
 from interregion.window import service as window
@@ -210,3 +212,28 @@ def test_an_unknown_login_is_audited(fed: InProcessFederation, browser: Browser)
             "idp.login-not-found", "refused", "login-not-found",
         )  # fmt: skip
         assert record.detail["path"] == "/idp/consent"
+
+
+def _signed_request(fed: InProcessFederation, *, force_authn: bool) -> dict[str, str]:
+    """An AuthnRequest of service 340000 to home 330000, signed with the service's key."""
+    document = authn_request.build_authn_request(
+        request_id=new_saml_id(), issuer=fed.entity_id("340000"),
+        destination=f"{node_url('330000')}/saml/sso", acs_url=f"{node_url('340000')}/saml/acs",
+        min_level=Level.SUBSTANTIAL, requested=["name"], key=fed.node("340000").signing_key(),
+        now=utcnow(), force_authn=force_authn,
+    )  # fmt: skip
+    return {"SAMLRequest": base64.b64encode(document).decode(), "RelayState": "r-1"}
+
+
+def test_force_authn_asks_for_the_password_again(
+    fed: InProcessFederation, browser: Browser
+) -> None:
+    who = person("330000", "company")
+    page = full_login(browser, URLS, sp="310000", who=who, home="330000", share_full_id=False)
+    assert page.url == f"{node_url('310000')}/service"
+    # Logged in at home: a plain request goes to consent, a ForceAuthn one to the password.
+    plain = browser.post(f"{node_url('330000')}/saml/sso", _signed_request(fed, force_authn=False))
+    assert "/idp/consent" in plain.url, plain.url
+    forced = browser.post(f"{node_url('330000')}/saml/sso", _signed_request(fed, force_authn=True))
+    assert "/idp/login" in forced.url, forced.url
+    assert "/idp/consent" in log_in(browser, forced, who).url
