@@ -237,3 +237,13 @@ def test_force_authn_asks_for_the_password_again(
     forced = browser.post(f"{node_url('330000')}/saml/sso", _signed_request(fed, force_authn=True))
     assert "/idp/login" in forced.url, forced.url
     assert "/idp/consent" in log_in(browser, forced, who).url
+
+
+def test_a_relay_state_over_80_bytes_is_refused(fed: InProcessFederation, browser: Browser) -> None:
+    fields = {**_signed_request(fed, force_authn=False), "RelayState": "r" * 81}
+    page = browser.post(f"{node_url('330000')}/saml/sso", fields)
+    assert page.status in (400, 403), page.text[:1000]
+    assert page.text_of("reason") == "malformed"
+    assert "RelayState is longer than 80 bytes" in page.text
+    fields["RelayState"] = "r" * 80
+    assert "/idp/login" in browser.post(f"{node_url('330000')}/saml/sso", fields).url
