@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import timedelta
+from typing import Any
 
 import pytest
 from lxml import etree
@@ -20,11 +22,15 @@ from signing.errors import (
     DisallowedSignatureAlgorithm,
     MalformedSignature,
     MalformedToken,
+    SignatureInvalid,
+    TokenExpired,
     XmlEncodingNotAllowed,
 )
 from signing.jws import parse_compact
-from signing.jwt import decode_unverified, issue_jwt
-from signing.keys import generate_signing_key
+from signing.jwt import decode_unverified, issue_jwt, verify_jwt
+from signing.keys import generate_signing_key, utcnow
+from signing.replay import MemoryReplayCache
+from signing.truststore import TrustStore
 from signing.xml_parsing import parse_xml
 from signing.xmldsig import sign_xml
 from tests.signing.test_mutants_xmldsig import DOCUMENT, KEY, NOW, verify
@@ -93,3 +99,29 @@ def test_the_xml_signature_refusals_name_what_was_wrong() -> None:
     with pytest.raises(CommentInSignedContent) as refused_comment:
         verify(etree.tostring(root), KEY)
     assert str(refused_comment.value) == "comments are not accepted inside signed content"
+
+
+def test_an_expired_and_a_tampered_token_say_so() -> None:
+    key = generate_signing_key("ec-p256", purposes={"jwt"}, now=utcnow() - timedelta(hours=1))
+    trust = TrustStore([key.trusted(issuer="https://a.test")])
+    options: dict[str, Any] = {
+        "trust": trust, "issuer": "https://a.test", "audience": "https://b.test",
+        "typ": "test+jwt", "replay_cache": MemoryReplayCache(),
+    }  # fmt: skip
+    old = issue_jwt(
+        {}, key=key, issuer="https://a.test", audience="https://b.test", typ="test+jwt",
+        lifetime=timedelta(seconds=60), now=utcnow() - timedelta(minutes=10),
+    )  # fmt: skip
+    with pytest.raises(TokenExpired) as expired:
+        verify_jwt(old, **options)
+    assert str(expired.value) == "token has expired"
+    good = issue_jwt(
+        {}, key=key, issuer="https://a.test", audience="https://b.test", typ="test+jwt"
+    )
+    header, _, signature = good.split(".")
+    other = issue_jwt(
+        {"x": 1}, key=key, issuer="https://a.test", audience="https://b.test", typ="test+jwt"
+    ).split(".")[1]
+    with pytest.raises(SignatureInvalid) as tampered:
+        verify_jwt(f"{header}.{other}.{signature}", **options)
+    assert str(tampered.value) == "the signature does not verify with the trusted key"
