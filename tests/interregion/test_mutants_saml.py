@@ -511,6 +511,17 @@ def test_conditions_we_do_not_understand() -> None:
 
     assert refused(response(edit=unknown)).reason in {"malformed", "schema-invalid"}
 
+    def typed(root: Any) -> None:
+        # Schema-valid (a known type under the abstract Condition), but not a condition
+        # element this code reads: refused after the schema, by the code's own list.
+        conditions = find(root, "Conditions")
+        condition = etree.SubElement(conditions, f"{{{SAML}}}Condition", nsmap={"saml": SAML})
+        condition.set("{http://www.w3.org/2001/XMLSchema-instance}type", "saml:OneTimeUseType")
+
+    refusal = refused(response(edit=typed))
+    assert refusal.reason == "malformed"
+    assert refusal.message == "the assertion carries a condition we do not understand"
+
 
 # --- AuthnStatement and attributes -------------------------------------------------------
 

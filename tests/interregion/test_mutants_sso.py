@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from interregion.audit.models import AuditRecord
 from interregion.clock import utcnow
 from interregion.exchange import ExchangeRefused
 from interregion.identity import repository as accounts
@@ -479,6 +480,22 @@ def test_a_code_is_redeemed_once_by_its_region_within_its_lifetime(
     with pytest.raises(ExchangeRefused) as again:
         _fetch(fed, code, now=now)
     assert again.value.reason == "code-not-valid"
+    assert again.value.status == 403
+    # The home node's own record of the refusal names the window that asked.
+    with fed.node(WINDOW_HOME).transaction() as session:
+        record = session.get(AuditRecord, again.value.peer_audit_record)
+        assert record is not None
+        assert (record.reason, record.peer) == ("code-not-valid", WINDOW)
+        assert record.detail["message"] == (
+            "the code is unknown, used, expired or meant for another region"
+        )
+        # ... and the record of the answer before it says what was released.
+        answered = [
+            r.detail for r in session.query(AuditRecord).order_by(AuditRecord.seq.desc()).limit(40)
+            if r.outcome == "ok" and "released" in r.detail
+        ]  # fmt: skip
+        assert answered and answered[0]["released"] == ["name"]
+        assert isinstance(answered[0]["licences"], int)
     # The home node redeems on its own clock: codes issued in the past stand for time passing.
     stale = _window_code(fed, level=Level.SUBSTANTIAL, now=now - window.CODE_LIFETIME)
     with pytest.raises(ExchangeRefused) as expired:
@@ -515,17 +532,19 @@ def test_the_window_reads_an_assertion_strictly() -> None:
     assert found.values == {"name": "张明"}  # unknown keys and non-strings dropped
     assert found.licence_consent == "" and found.licences == ()
     assert _identity(attributes={"name": "名" * 600}).values["name"] == "名" * 500
-    for changes, reason in (
-        ({"sub": ""}, "malformed"),
-        ({"sub": 5}, "malformed"),
-        ({"attributes": []}, "malformed"),
-        ({"home_region": SP}, "malformed"),
-        ({"acr": "urn:delta:loa:ultra"}, "unknown-level"),
-        ({"acr": Level.LOW.uri}, "level-too-low"),
+    lacks = "the assertion lacks a subject or attributes"
+    for changes, reason, message in (
+        ({"sub": ""}, "malformed", lacks),
+        ({"sub": 5}, "malformed", lacks),
+        ({"attributes": []}, "malformed", lacks),
+        ({"home_region": SP}, "malformed", "the assertion is about another region"),
+        ({"acr": "urn:delta:loa:ultra"}, "unknown-level", None),
+        ({"acr": Level.LOW.uri}, "level-too-low", None),
     ):
         with pytest.raises(ExchangeRefused) as refused:
             _identity(**changes)
         assert refused.value.reason == reason, changes
+        assert message is None or refused.value.message == message
         assert refused.value.status == 403 and refused.value.peer == WINDOW_HOME
 
 
@@ -539,6 +558,7 @@ def test_the_window_keeps_only_well_formed_licence_items() -> None:
     assert found.licences[1] == {"identifier": "", "name": ""}
     assert len(found.licences) == 31  # 32 items looked at, the one string dropped
     assert _identity(licence_consent=5, licences="x").licences == ()
+    assert _identity(licences=5).licences == _identity(licences=None).licences == ()
     assert _identity(licence_consent=5).licence_consent == ""
     as_json = found.as_json()
     assert as_json["level"] == "substantial" and as_json["attributes"] == {"name": "张明"}
