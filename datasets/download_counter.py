@@ -7,7 +7,10 @@ every dataset read cost two queries per request. Instead each process:
   ``download_count`` in one transaction every ``flush_seconds`` (sooner once
   ``flush_every`` downloads are waiting, and at shutdown);
 * answers reads from per-dataset totals it read at most ``flush_seconds`` ago,
-  plus what it counted itself and has not written yet.
+  plus what it counted itself and has not written yet. The same thread re-reads
+  the totals of the datasets read in the last minute every half interval, in a
+  few batched queries, so a request finds them fresh and waits on no query
+  (only a dataset's first read, or one after a failed refresh, reads the table).
 
 So a process always shows its own downloads at once, and another process's
 within ``2 × flush_seconds`` (written within one interval, re-read within the
@@ -34,6 +37,9 @@ log = logging.getLogger(__name__)
 # (resource id, day, package id)
 Key = tuple[str, date, str]
 Totals = tuple[int, dict[str, int]]  # the dataset's total, per resource
+# Datasets read within this long have their totals kept fresh by the flush thread.
+KEEP_SECONDS = 60.0
+REFRESH_BATCH = 500
 
 
 class DownloadCounter:
@@ -55,6 +61,8 @@ class DownloadCounter:
         self._flushing: Counter[Key] = Counter()
         self._flush_lock = threading.Lock()
         self._totals: dict[str, tuple[float, Totals]] = {}
+        # When each dataset's counts were last asked for (what the refresh keeps fresh).
+        self._read_at: dict[str, float] = {}
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -88,6 +96,8 @@ class DownloadCounter:
             return resources.download_counts(session, ids)
         now = time.monotonic()
         with self._lock:
+            for i in ids:
+                self._read_at[i] = now
             seen = self._snapshot(ids, now)
         if seen is None:
             # No flush may commit between reading the table and taking the unwritten
@@ -163,11 +173,46 @@ class DownloadCounter:
                     self._totals.pop(package_id, None)
             return sum(batch.values())
 
+    def refresh(self) -> int:
+        """Re-read the totals of the datasets read lately (see the module); returns how
+        many were read. Totals of datasets nobody asked for lately are forgotten."""
+        now = time.monotonic()
+        with self._lock:
+            recent = {i: t for i, t in self._read_at.items() if now - t < KEEP_SECONDS}
+            if len(recent) > self.max_cached:
+                latest = sorted(recent, key=recent.__getitem__)[-self.max_cached :]
+                recent = {i: recent[i] for i in latest}
+            self._read_at = recent
+            for gone in [i for i in self._totals if i not in self._read_at]:
+                del self._totals[gone]
+            ids = list(self._read_at)
+        for start in range(0, len(ids), REFRESH_BATCH):
+            batch = ids[start : start + REFRESH_BATCH]
+            # As in counts(): no flush may commit between the read and storing it.
+            with self._flush_lock:
+                read_at = time.monotonic()
+                with self.sessions() as own:
+                    fresh = resources.download_totals(own, batch)
+                with self._lock:
+                    for i in batch:
+                        self._totals[i] = (read_at, fresh.get(i, (0, {})))
+        return len(ids)
+
     def _run(self) -> None:
+        flushed = time.monotonic()
         while not self._stop.is_set():
-            self._wake.wait(self.flush_seconds)
+            # Refresh twice per interval: it lands before the totals it replaces are stale.
+            full = self._wake.wait(self.flush_seconds / 2)
             self._wake.clear()
-            self.flush()
+            if full or time.monotonic() - flushed >= self.flush_seconds * 0.99:
+                flushed = time.monotonic()
+                self.flush()
+            if self._stop.is_set():
+                break
+            try:
+                self.refresh()
+            except Exception:
+                log.exception("download totals not refreshed; reads will read them")
 
     def close(self) -> None:
         """Stop the flusher and write everything counted (graceful shutdown)."""

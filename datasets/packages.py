@@ -56,14 +56,25 @@ class _Shown:
             encoded = None
         return cls(policy.Dataset.of(package), result, encoded)
 
-    def copy(self) -> dict[str, Any]:
+    def copy(self, *, shallow: bool = False) -> dict[str, Any]:
+        if shallow:
+            # Own top level and resource dicts; everything deeper is the cache's, shared.
+            top = dict(self.result)
+            if isinstance(top.get("resources"), list):
+                top["resources"] = [dict(r) if isinstance(r, dict) else r for r in top["resources"]]
+            return top
         if self.encoded is not None:
             copied: dict[str, Any] = orjson.loads(self.encoded)
             return copied
         return _copied(self.result)
 
 
-def show_package(unit: CatalogUnit, *, actor: Principal, ref: str) -> dict[str, Any]:
+def show_package(
+    unit: CatalogUnit, *, actor: Principal, ref: str, shallow: bool = False
+) -> dict[str, Any]:
+    """The dataset's dict, the caller's own to change. ``shallow``: only its top level and
+    its resource dicts are the caller's (much cheaper); what they hold is the cache's
+    and must not be changed -- replaced, at most."""
     shown = unit.reads.get(("package", ref)) if unit.reads else None
     if shown is None:
         package = repository.find_package(unit.session, ref)
@@ -77,7 +88,7 @@ def show_package(unit: CatalogUnit, *, actor: Principal, ref: str) -> dict[str, 
             unit.reads.put(("package", package.id), shown)
     _require_read(actor, shown.dataset)
     # Callers may adjust what they return; the cached dict must stay as it is.
-    return shown.copy()
+    return shown.copy(shallow=shallow)
 
 
 _IMMUTABLE = (str, int, float, bool, type(None))

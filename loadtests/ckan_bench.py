@@ -8,6 +8,7 @@ the other in this one run. Prints requests/s, median and p99 latency, and the
 ratio ours / bare. Every sampled dataset is read once before the run (warm caches).
 
     .venv/bin/python -m loadtests.ckan_bench [--users 16] [--seconds 20] [--database-url URL]
+        [--rounds N]
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import argparse
 import csv
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -128,6 +130,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--database-url", default=None, help="PostgreSQL URL (default: SQLite)")
     parser.add_argument("--limit", type=int, default=None, help="load only this many datasets")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="drive the four endpoints this many times in turn; ratios per round and "
+        "their median (a shared machine's load changes within seconds)",
+    )
     options = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="ckan-bench-"))
@@ -185,24 +194,28 @@ def main() -> None:
             work / "bare.log",
         )
         try:
-            results = {}
-            for target, host in (
-                ("show", ours_url),
-                ("bare-show", f"http://127.0.0.1:{bare_port}"),
-                ("list", ours_url),
-                ("bare-list", f"http://127.0.0.1:{bare_port}"),
-            ):
-                console.print(
-                    f"driving {target} for {options.seconds}s with {options.users} users ..."
-                )
-                results[target] = run_locust(
-                    target,
-                    host,
-                    names=sample,
-                    users=options.users,
-                    seconds=options.seconds,
-                    out=work,
-                )
+            rounds: list[dict[str, dict[str, Any]]] = []
+            for round_no in range(options.rounds):
+                measured = {}
+                for target, host in (
+                    ("show", ours_url),
+                    ("bare-show", f"http://127.0.0.1:{bare_port}"),
+                    ("list", ours_url),
+                    ("bare-list", f"http://127.0.0.1:{bare_port}"),
+                ):
+                    console.print(
+                        f"round {round_no + 1}: driving {target} for {options.seconds}s "
+                        f"with {options.users} users ..."
+                    )
+                    measured[target] = run_locust(
+                        target,
+                        host,
+                        names=sample,
+                        users=options.users,
+                        seconds=options.seconds,
+                        out=work,
+                    )
+                rounds.append(measured)
         finally:
             bare.terminate()
     finally:
@@ -210,25 +223,31 @@ def main() -> None:
 
     database = "PostgreSQL" if options.database_url else "SQLite"
     table = Table(title=f"CKAN read throughput ({len(names)} datasets, {database})")
-    for column in ("endpoint", "requests", "failures", "req/s", "p50 ms", "p99 ms"):
+    for column in ("round", "endpoint", "requests", "failures", "req/s", "p50 ms", "p99 ms"):
         table.add_column(column)
-    for target, r in results.items():
-        table.add_row(
-            target,
-            str(r["requests"]),
-            str(r["failures"]),
-            f"{r['rps']:.0f}",
-            f"{r['p50_ms']:.0f}",
-            f"{r['p99_ms']:.0f}",
-        )
+    for round_no, measured in enumerate(rounds, 1):
+        for target, r in measured.items():
+            table.add_row(
+                str(round_no),
+                target,
+                str(r["requests"]),
+                str(r["failures"]),
+                f"{r['rps']:.0f}",
+                f"{r['p50_ms']:.0f}",
+                f"{r['p99_ms']:.0f}",
+            )
     Console().print(table)
+    ratios: dict[str, list[float]] = {}
     for action in ("show", "list"):
-        ours_rps, bare_rps = results[action]["rps"], results[f"bare-{action}"]["rps"]
-        print(
-            f"package_{action}: {ours_rps:.0f} req/s = {ours_rps / bare_rps:.2f} x "
-            f"bare FastAPI ({bare_rps:.0f} req/s)"
-        )
-    print(json.dumps({"datasets": len(names), "results": results}))
+        ratios[action] = [m[action]["rps"] / m[f"bare-{action}"]["rps"] for m in rounds]
+        for round_no, measured in enumerate(rounds, 1):
+            ours_rps, bare_rps = measured[action]["rps"], measured[f"bare-{action}"]["rps"]
+            print(
+                f"round {round_no}: package_{action}: {ours_rps:.0f} req/s = "
+                f"{ours_rps / bare_rps:.2f} x bare FastAPI ({bare_rps:.0f} req/s)"
+            )
+        print(f"package_{action}: median ratio {statistics.median(ratios[action]):.2f} x bare")
+    print(json.dumps({"datasets": len(names), "rounds": rounds, "ratios": ratios}))
 
 
 if __name__ == "__main__":

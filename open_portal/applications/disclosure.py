@@ -32,9 +32,11 @@ from standards.open_classes import OpenClass
 def packages_for(
     session: Session, actor: Principal, site_url: str, packages: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    """``packages`` as this caller may see them, changed in place: they must be the
-    caller's own dicts (every source hands out fresh ones -- show_package copies its
-    cache entry -- so a second deep copy here would only cost time on every read)."""
+    """``packages`` as this caller may see them, changed in place: their top level and
+    resource dicts must be the caller's own (every source hands out fresh ones --
+    show_package copies its cache entry, package_show those levels only -- so a
+    second copy here would only cost time on every read). Nothing deeper is changed:
+    resource lists are replaced, never edited."""
     _reveal(session, actor, site_url, packages)
     _count_downloads(session, packages)
     return packages

@@ -80,8 +80,11 @@ def package_show(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
 
     :param id: the id or name of the dataset
     """
-    shown = service.show_package(ctx.unit, actor=ctx.actor, ref=required_str(data, "id"))
-    return _disclosed_one(ctx, shown)
+    # Shallow: disclosure only sets download counts and replaces resource lists.
+    ref = required_str(data, "id")
+    return _disclosed_one(
+        ctx, service.show_package(ctx.unit, actor=ctx.actor, ref=ref, shallow=True)
+    )
 
 
 @action()
