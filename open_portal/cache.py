@@ -60,6 +60,7 @@ class CatalogCache:
             if self._revision is None or revision > self._revision:
                 self._entries.clear()
                 self._revision = revision
+        self.source.committed(revision)
 
     def get(self, key: Hashable) -> Any | None:
         with self._lock:

@@ -48,6 +48,10 @@ class RevisionSource(Protocol):
         """The committed revision, at least as new as every commit that returned before."""
         ...
 
+    def committed(self, revision: int) -> None:
+        """This process has just committed ``revision`` (called before the write answers)."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -56,6 +60,9 @@ class PolledRevision:
 
     def current(self, session: Session) -> int:
         return read_revision(session)
+
+    def committed(self, revision: int) -> None:
+        pass
 
     def close(self) -> None:
         pass
@@ -88,6 +95,9 @@ class SqliteDataVersion:
                 self._data_version = version
             return self._revision
 
+    def committed(self, revision: int) -> None:
+        pass  # the commit itself moves every other connection's data_version
+
     def close(self) -> None:
         with self._lock:
             if self._connection is not None:
@@ -102,6 +112,7 @@ class PostgresListener:
         self._conninfo = conninfo
         self._retry_seconds = retry_seconds
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)
         # None while not listening: then every caller reads the row itself.
         self._revision: int | None = None
         self._fileno = -1
@@ -149,6 +160,21 @@ class PostgresListener:
         with self._lock:
             if self._revision is not None and revision > self._revision:
                 self._revision = revision
+                self._arrived.notify_all()
+
+    def committed(self, revision: int) -> None:
+        """Hold the writer's answer until our own listener has heard ``revision``.
+
+        PostgreSQL signals every listener at the commit, but delivers the notification
+        after the commit has returned: a client told "done" could ask another process
+        before that process's socket has it. Every listener is signalled at the same
+        moment, so once ours has heard it the others' sockets (which ``current`` checks)
+        have it too, but for scheduling; the wait is bounded by DELIVERY_WAIT_SECONDS."""
+        with self._arrived:
+            self._arrived.wait_for(
+                lambda: self._revision is None or self._revision >= revision,
+                timeout=DELIVERY_WAIT_SECONDS,
+            )
 
     def _forget(self) -> None:
         with self._lock:
@@ -165,6 +191,9 @@ class PostgresListener:
     def close(self) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
+
+
+DELIVERY_WAIT_SECONDS = 0.25
 
 
 def _readable(fileno: int) -> bool:
