@@ -594,3 +594,58 @@ def test_the_home_node_refuses_a_malformed_code_sent_anyway(
     assert answer.status_code == 400, answer.text
     assert answer.json()["reason"] == "malformed"
     assert "the request carries no well-formed code" in answer.text
+
+
+def _answer_at(fed: InProcessFederation, code: str, *, now: datetime) -> Any:
+    """The home node's handler of the identity back channel, called as the exchange calls
+    it once the request is checked, with the exchange's ``now`` chosen by the test."""
+    from interregion.exchange.protocol import Incoming
+
+    home = fed.node(WINDOW_HOME)
+    incoming = Incoming(
+        kind=window.IDENTITY_ASSERTION_KIND, requester=home.federation().member(WINDOW),
+        claims={"code": window.normalise_code(code)}, token="t", sha256="s", now=now,
+    )  # fmt: skip
+    with home.transaction() as session:
+        return window.answer_request(incoming, session, node=home)
+
+
+def test_a_code_is_answered_until_the_instant_it_expires(fed: InProcessFederation) -> None:
+    # The handler goes by the exchange's now alone (an hour ahead: the consent it signs needs
+    # a signing key already valid then).
+    issued = utcnow() + timedelta(hours=1)
+    expires = issued + window.CODE_LIFETIME
+    code = _window_code(fed, level=Level.LOW, now=issued)
+    with pytest.raises(ExchangeRefused) as at_expiry:
+        _answer_at(fed, code, now=expires)
+    assert (at_expiry.value.reason, at_expiry.value.status) == ("code-not-valid", 403)
+    assert _answer_at(fed, code, now=expires - timedelta(seconds=1)).claims["loa"] == "low"
+
+
+def test_the_licence_consent_is_issued_at_the_exchanges_now(fed: InProcessFederation) -> None:
+    from signing.jwt import decode_unverified
+
+    now = (utcnow() + timedelta(hours=1)).replace(microsecond=0)
+    reply = _answer_at(fed, _window_code(fed, level=Level.LOW, now=now), now=now)
+    assert reply.claims["licences"] and reply.detail["licences"] == len(reply.claims["licences"])
+    consent = decode_unverified(reply.claims["licence_consent"]).claims
+    assert consent["iat"] == int(now.timestamp()) and consent["requester"] == WINDOW
+
+
+def test_a_code_of_an_account_deleted_since_is_refused(fed: InProcessFederation) -> None:
+    from sqlalchemy import update
+
+    from interregion.window.models import WindowCode
+
+    now = utcnow()
+    code = _window_code(fed, level=Level.LOW, now=now)
+    with fed.node(WINDOW_HOME).transaction() as session:
+        session.execute(
+            update(WindowCode)
+            .where(WindowCode.code_hash == window._code_hash(window.normalise_code(code)))
+            .values(account_id="an-account-deleted-since")
+        )
+    with pytest.raises(ExchangeRefused) as refused:
+        _answer_at(fed, code, now=now)
+    assert (refused.value.reason, refused.value.status) == ("code-not-valid", 403)
+    assert (refused.value.message, refused.value.peer) == ("the account no longer exists", WINDOW)
