@@ -179,6 +179,37 @@ def test_the_home_nodes_login_in_progress_expires(fed: InProcessFederation) -> N
             idp_service.open_request(session, handle=started.handle, browser_token="x", now=now)
 
 
+def test_a_login_in_progress_is_recorded_at_its_now_and_an_unreachable_level_answered(
+    fed: InProcessFederation,
+) -> None:
+    """The home node's login in progress carries the time it was given (not the wall
+    clock's), and an account that cannot reach the level gets a signed status answer that
+    says so in its StatusMessage."""
+    import base64
+
+    from lxml import etree
+
+    from interregion.sso.models import IdpAuthnRequest
+
+    home = fed.node(HOME)
+    now = utcnow() + timedelta(minutes=10)
+    with home.transaction() as session:
+        started = idp_service.begin(
+            session, node=home, kind="saml", audience_region=SP, min_level=Level.HIGH,
+            requested=["name"], browser_token=None, now=now, request_id="_req-unreachable",
+            acs_url="https://sp.example/acs", relay_state="rs-1",
+        )  # fmt: skip
+    with home.transaction() as session:
+        request = session.get(IdpAuthnRequest, started.handle)
+        assert request is not None and request.created_at == now
+        answer = idp_service.unreachable(session, node=home, request=request, now=now)
+    assert answer.action == "https://sp.example/acs" and answer.fields["RelayState"] == "rs-1"
+    document = etree.fromstring(base64.b64decode(answer.fields["SAMLResponse"]))
+    messages = document.findall(".//{urn:oasis:names:tc:SAML:2.0:protocol}StatusMessage")
+    assert [m.text for m in messages] == ["level not available"]
+    assert document.get("InResponseTo") == "_req-unreachable"
+
+
 def _window_code(fed: InProcessFederation, *, level: Level, now: datetime) -> str:
     home = fed.node(WINDOW_HOME)
     username = next(p for p in demo_people(WINDOW_HOME) if p.username.endswith("-resident"))
