@@ -611,6 +611,11 @@ def test_the_home_node_refuses_a_malformed_code_sent_anyway(
         )  # fmt: skip
     assert refused.value.reason == "malformed" and refused.value.peer == WINDOW_HOME
     assert refused.value.peer_audit_record is not None
+    # The home node's own record of the refusal names the window and says why, word for word.
+    with fed.node(WINDOW_HOME).transaction() as session:
+        record = session.get(AuditRecord, refused.value.peer_audit_record)
+        assert record is not None and (record.reason, record.peer) == ("malformed", WINDOW)
+        assert record.detail["message"] == "the request carries no well-formed code"
     # What the home node answers, as the window node sees it on the wire.
     from signing.jwt import issue_jwt
     from signing.keys import Purpose
@@ -680,3 +685,17 @@ def test_a_code_of_an_account_deleted_since_is_refused(fed: InProcessFederation)
         _answer_at(fed, code, now=now)
     assert (refused.value.reason, refused.value.status) == ("code-not-valid", 403)
     assert (refused.value.message, refused.value.peer) == ("the account no longer exists", WINDOW)
+
+
+def test_the_window_records_whose_identity_it_accepted(fed: InProcessFederation) -> None:
+    now = utcnow()
+    found = _fetch(fed, _window_code(fed, level=Level.LOW, now=now), now=now)
+    accepted = window.IDENTITY_ASSERTION_KIND.event("accepted")
+    with fed.node(WINDOW).transaction() as session:
+        record = (
+            session.query(AuditRecord).filter(AuditRecord.event == accepted)
+            .order_by(AuditRecord.seq.desc()).first()
+        )  # fmt: skip
+        assert record is not None and record.peer == WINDOW_HOME
+        assert record.actor == f"{found.subject}@{WINDOW_HOME}"
+        assert record.detail["level"] == "low" and record.detail["attributes"] == ["name"]
