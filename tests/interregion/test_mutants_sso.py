@@ -179,6 +179,37 @@ def test_the_home_nodes_login_in_progress_expires(fed: InProcessFederation) -> N
             idp_service.open_request(session, handle=started.handle, browser_token="x", now=now)
 
 
+def test_a_login_in_progress_is_recorded_at_its_now_and_an_unreachable_level_answered(
+    fed: InProcessFederation,
+) -> None:
+    """The home node's login in progress carries the time it was given (not the wall
+    clock's), and an account that cannot reach the level gets a signed status answer that
+    says so in its StatusMessage."""
+    import base64
+
+    from lxml import etree
+
+    from interregion.sso.models import IdpAuthnRequest
+
+    home = fed.node(HOME)
+    now = utcnow() + timedelta(minutes=10)
+    with home.transaction() as session:
+        started = idp_service.begin(
+            session, node=home, kind="saml", audience_region=SP, min_level=Level.HIGH,
+            requested=["name"], browser_token=None, now=now, request_id="_req-unreachable",
+            acs_url="https://sp.example/acs", relay_state="rs-1",
+        )  # fmt: skip
+    with home.transaction() as session:
+        request = session.get(IdpAuthnRequest, started.handle)
+        assert request is not None and request.created_at == now
+        answer = idp_service.unreachable(session, node=home, request=request, now=now)
+    assert answer.action == "https://sp.example/acs" and answer.fields["RelayState"] == "rs-1"
+    document = etree.fromstring(base64.b64decode(answer.fields["SAMLResponse"]))
+    messages = document.findall(".//{urn:oasis:names:tc:SAML:2.0:protocol}StatusMessage")
+    assert [m.text for m in messages] == ["level not available"]
+    assert document.get("InResponseTo") == "_req-unreachable"
+
+
 def _window_code(fed: InProcessFederation, *, level: Level, now: datetime) -> str:
     home = fed.node(WINDOW_HOME)
     username = next(p for p in demo_people(WINDOW_HOME) if p.username.endswith("-resident"))
@@ -580,6 +611,11 @@ def test_the_home_node_refuses_a_malformed_code_sent_anyway(
         )  # fmt: skip
     assert refused.value.reason == "malformed" and refused.value.peer == WINDOW_HOME
     assert refused.value.peer_audit_record is not None
+    # The home node's own record of the refusal names the window and says why, word for word.
+    with fed.node(WINDOW_HOME).transaction() as session:
+        record = session.get(AuditRecord, refused.value.peer_audit_record)
+        assert record is not None and (record.reason, record.peer) == ("malformed", WINDOW)
+        assert record.detail["message"] == "the request carries no well-formed code"
     # What the home node answers, as the window node sees it on the wire.
     from signing.jwt import issue_jwt
     from signing.keys import Purpose
@@ -594,3 +630,72 @@ def test_the_home_node_refuses_a_malformed_code_sent_anyway(
     assert answer.status_code == 400, answer.text
     assert answer.json()["reason"] == "malformed"
     assert "the request carries no well-formed code" in answer.text
+
+
+def _answer_at(fed: InProcessFederation, code: str, *, now: datetime) -> Any:
+    """The home node's handler of the identity back channel, called as the exchange calls
+    it once the request is checked, with the exchange's ``now`` chosen by the test."""
+    from interregion.exchange.protocol import Incoming
+
+    home = fed.node(WINDOW_HOME)
+    incoming = Incoming(
+        kind=window.IDENTITY_ASSERTION_KIND, requester=home.federation().member(WINDOW),
+        claims={"code": window.normalise_code(code)}, token="t", sha256="s", now=now,
+    )  # fmt: skip
+    with home.transaction() as session:
+        return window.answer_request(incoming, session, node=home)
+
+
+def test_a_code_is_answered_until_the_instant_it_expires(fed: InProcessFederation) -> None:
+    # The handler goes by the exchange's now alone (an hour ahead: the consent it signs needs
+    # a signing key already valid then).
+    issued = utcnow() + timedelta(hours=1)
+    expires = issued + window.CODE_LIFETIME
+    code = _window_code(fed, level=Level.LOW, now=issued)
+    with pytest.raises(ExchangeRefused) as at_expiry:
+        _answer_at(fed, code, now=expires)
+    assert (at_expiry.value.reason, at_expiry.value.status) == ("code-not-valid", 403)
+    assert _answer_at(fed, code, now=expires - timedelta(seconds=1)).claims["loa"] == "low"
+
+
+def test_the_licence_consent_is_issued_at_the_exchanges_now(fed: InProcessFederation) -> None:
+    from signing.jwt import decode_unverified
+
+    now = (utcnow() + timedelta(hours=1)).replace(microsecond=0)
+    reply = _answer_at(fed, _window_code(fed, level=Level.LOW, now=now), now=now)
+    assert reply.claims["licences"] and reply.detail["licences"] == len(reply.claims["licences"])
+    consent = decode_unverified(reply.claims["licence_consent"]).claims
+    assert consent["iat"] == int(now.timestamp()) and consent["requester"] == WINDOW
+
+
+def test_a_code_of_an_account_deleted_since_is_refused(fed: InProcessFederation) -> None:
+    from sqlalchemy import update
+
+    from interregion.window.models import WindowCode
+
+    now = utcnow()
+    code = _window_code(fed, level=Level.LOW, now=now)
+    with fed.node(WINDOW_HOME).transaction() as session:
+        session.execute(
+            update(WindowCode)
+            .where(WindowCode.code_hash == window._code_hash(window.normalise_code(code)))
+            .values(account_id="an-account-deleted-since")
+        )
+    with pytest.raises(ExchangeRefused) as refused:
+        _answer_at(fed, code, now=now)
+    assert (refused.value.reason, refused.value.status) == ("code-not-valid", 403)
+    assert (refused.value.message, refused.value.peer) == ("the account no longer exists", WINDOW)
+
+
+def test_the_window_records_whose_identity_it_accepted(fed: InProcessFederation) -> None:
+    now = utcnow()
+    found = _fetch(fed, _window_code(fed, level=Level.LOW, now=now), now=now)
+    accepted = window.IDENTITY_ASSERTION_KIND.event("accepted")
+    with fed.node(WINDOW).transaction() as session:
+        record = (
+            session.query(AuditRecord).filter(AuditRecord.event == accepted)
+            .order_by(AuditRecord.seq.desc()).first()
+        )  # fmt: skip
+        assert record is not None and record.peer == WINDOW_HOME
+        assert record.actor == f"{found.subject}@{WINDOW_HOME}"
+        assert record.detail["level"] == "low" and record.detail["attributes"] == ["name"]

@@ -222,3 +222,38 @@ def test_a_digest_value_that_is_not_base64_is_a_digest_mismatch() -> None:
     root.find(f".//{{{DS}}}DigestValue").text = "***"
     with pytest.raises(DigestMismatch):
         verify(etree.tostring(root), TRUSTED)
+
+
+def test_a_trusted_rsa_key_value_with_a_bad_signature_is_an_invalid_signature() -> None:
+    """The RSAKeyValue names a trusted key, so a signature that does not verify is called
+    invalid, not signed by a stranger."""
+    rsa_trusted = _certified(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    root = etree.fromstring(sign_like_others(rsa_trusted, keyinfo="rsa-key-value"))
+    value = root.find(f".//{{{DS}}}SignatureValue")
+    raw = bytearray(base64.b64decode(value.text))
+    raw[-1] ^= 1
+    value.text = base64.b64encode(bytes(raw)).decode()
+    with pytest.raises(SignatureInvalid) as refused:
+        verify(etree.tostring(root), rsa_trusted)
+    assert type(refused.value) is SignatureInvalid
+
+
+def test_a_verified_reference_must_resolve_to_the_consumed_element() -> None:
+    """The check after xmlsec verified (a second line: verify_xml's earlier checks already
+    refuse every document known to reach it), called on its own."""
+    from signing.errors import ReferenceMismatch
+    from signing.xmldsig import _confirm_reference_target
+
+    root = etree.fromstring(sign_like_others(TRUSTED))
+    signature = root.find(f"{{{DS}}}Signature")
+    reference = root.find(f".//{{{DS}}}Reference")
+    body = root.find(f"{{{NS}}}Body")
+    body.set("ID", "_body")
+    _confirm_reference_target(root, signature, root, reference)  # the consumed element
+    for element, uri in ((body, "#_body"), (root, "#_body")):
+        reference.set("URI", uri)
+        with pytest.raises(ReferenceMismatch) as refused:
+            _confirm_reference_target(root, signature, element, reference)
+        assert str(refused.value) == (
+            "the verified reference does not resolve to the consumed element"
+        )
