@@ -834,3 +834,94 @@ def test_the_answer_needs_a_complete_login_and_is_given_once(fed: InProcessFeder
         with pytest.raises(idp_service.LoginNotFound) as again:
             idp_service.unreachable(session, node=home, request=started.request, now=later)
         assert again.value.args == (started.handle,)
+
+
+def test_a_request_answered_by_another_post_meanwhile_is_refused(
+    fed: InProcessFederation,
+) -> None:
+    """The race between two posts of Responses to one request: this post read the request
+    as still pending, the other one consumed it before this one's UPDATE (simulated in one
+    transaction: the pending row is read, then changed behind the ORM's back, as the other
+    post's commit would), so only the conditional UPDATE notices."""
+    from sqlalchemy import text
+
+    from interregion.sso import repository
+
+    now = utcnow()
+    request_id = start(fed, now=now)
+    document = response(fed, in_response_to=request_id, now=now)
+    sp = fed.node(SP)
+    with sp.transaction() as session:
+        pending = repository.pending(session, request_id)
+        assert pending is not None and pending.consumed_at is None
+        session.connection().execute(
+            text("UPDATE sp_pending_request SET consumed_at = :now WHERE id = :id"),
+            {"now": now, "id": request_id},
+        )
+        with pytest.raises(SamlRefused) as refused:
+            sp_service.accept_response(
+                session, node=sp, document=document, binding_token=BROWSER, now=now
+            )
+    assert (refused.value.reason, refused.value.peer) == ("in-response-to-not-pending", HOME)
+    assert refused.value.message == "the login request was already answered"
+
+
+def test_a_second_factor_cannot_lift_an_account_above_its_proofing(
+    fed: InProcessFederation,
+) -> None:
+    """A correct TOTP code of an account proofed only at "low" still leaves a
+    "substantial" login beyond its reach (demo accounts with a second factor are all
+    proofed "high", so the visitor gets one for this test only)."""
+    import pyotp
+
+    now = utcnow()
+    home = fed.node(HOME)
+    with home.transaction() as session:
+        visitor = _home_person(session, "-visitor")
+        assert visitor.proofing_level == "low" and visitor.totp_secret is None
+        visitor.totp_secret = pyotp.random_base32()
+        try:
+            started, idp = _home_login(fed, session, now=now, pending_account_id=visitor.id)
+            assert started.step == "totp"
+            code = pyotp.TOTP(visitor.totp_secret).at(now)
+            outcome = idp_service.second_factor(
+                session, node=home, request=started.request, idp=idp, code=code, now=now
+            )
+            assert (
+                outcome.step == "unreachable"
+                and outcome.account is not None
+                and outcome.account.id == visitor.id
+            )
+            assert outcome.browser_token
+        finally:
+            visitor.totp_secret = None
+
+
+def test_a_region_outside_the_standards_table_is_shown_by_its_code() -> None:
+    from interregion.sso import router_sp
+
+    assert router_sp._region_view("990000") == {
+        "code": "990000", "name": "990000", "name_en": "990000", "short": "",
+    }  # fmt: skip
+    known = router_sp._region_view(HOME)
+    assert known["code"] == HOME and known["name"] != HOME and known["name_en"] != HOME
+
+
+def test_the_home_nodes_session_cookie_comes_back_across_sites(fed: InProcessFederation) -> None:
+    """The in-process nodes are plain http, where every cookie is SameSite=Lax; a node
+    served over https must send its IdP session cookie as SameSite=None (the SAML POST
+    arrives from another site)."""
+    import dataclasses
+
+    from interregion.sso import router_idp
+    from interregion.web.cookies import CookieJar
+
+    web = fed.apps[HOME].state.web
+    https = dataclasses.replace(
+        web, cookies=CookieJar(key=b"k" * 32, region_code=HOME, secure=True)
+    )
+    cookie = router_idp._go(https, "login", "handle-1", "token-1").headers["set-cookie"]
+    assert cookie.startswith(f"delta_idp_{HOME}=token-1.")
+    assert "samesite=none" in cookie.lower() and "secure" in cookie.lower()
+    redirect = router_idp._go(https, "consent", "handle-1", None)
+    assert "set-cookie" not in redirect.headers and "handle-1" in redirect.headers["location"]
