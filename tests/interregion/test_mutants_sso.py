@@ -925,3 +925,38 @@ def test_the_home_nodes_session_cookie_comes_back_across_sites(fed: InProcessFed
     assert "samesite=none" in cookie.lower() and "secure" in cookie.lower()
     redirect = router_idp._go(https, "consent", "handle-1", None)
     assert "set-cookie" not in redirect.headers and "handle-1" in redirect.headers["location"]
+
+
+def test_a_declined_consent_is_answered_as_denied_and_logging_out_ends_the_session(
+    fed: InProcessFederation,
+) -> None:
+    import base64
+
+    from lxml import etree
+
+    from interregion.saml import names
+    from interregion.sso import sessions
+
+    now = utcnow()
+    home = fed.node(HOME)
+    with home.transaction() as session:
+        account = _home_person(session, "-resident")
+        started, idp = _home_login(
+            fed, session, now=now, account_id=account.id, level="substantial", authn_at=now
+        )
+        answer = idp_service.decide(
+            session, node=home, request=started.request, idp=idp, allow=False,
+            share_full_id=False, now=now,
+        )  # fmt: skip
+        assert answer.account is account and answer.released == ()
+        document = etree.fromstring(base64.b64decode(answer.fields["SAMLResponse"]))
+        protocol = "{urn:oasis:names:tc:SAML:2.0:protocol}"
+        assert [m.text for m in document.iter(f"{protocol}StatusMessage")] == ["declined"]
+        codes = [c.get("Value") for c in document.iter(f"{protocol}StatusCode")]
+        assert names.STATUS_REQUEST_DENIED in codes
+        assert document.find(f".//{{{forge.SAML}}}Assertion") is None
+        token, _ = sessions.create(
+            session, purpose=sessions.IDP, now=now, lifetime=home.session_lifetime
+        )
+        idp_service.end_session(session, browser_token=token)
+        assert sessions.load(session, token, purpose=sessions.IDP, now=now) is None
