@@ -204,7 +204,7 @@ def test_a_window_login_ends_with_a_code_for_that_window(
 
 def test_an_unknown_login_is_audited(fed: InProcessFederation, browser: Browser) -> None:
     page = browser.get(f"{node_url('330000')}/idp/consent?r=another-unknown-handle")
-    assert page.status == 404
+    assert page.status == 404 and page.text_of("reason") == "login-not-found"
     with fed.node("330000").transaction() as session:
         record = session.get(AuditRecord, int(page.text_of("audit-seq")))
         assert record is not None

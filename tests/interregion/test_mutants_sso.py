@@ -288,10 +288,14 @@ def test_a_response_is_used_once_and_answers_once(fed: InProcessFederation) -> N
     request_id = start(fed, now=now)
     document = response(fed, in_response_to=request_id, now=now)
     accept(fed, document, now=now)
-    assert refusal(fed, document, now=now).reason == "replayed"
+    replayed = refusal(fed, document, now=now)
+    assert (replayed.reason, replayed.peer) == ("replayed", HOME)
+    assert replayed.message == "this login response has already been used"
     # A second, new assertion for the same request: the request is answered already.
     again = refusal(fed, response(fed, in_response_to=request_id, now=now), now=now)
     assert again.reason == "in-response-to-not-pending" and again.peer == HOME
+    assert again.message == "there is no pending login request for this response"
+    assert again.detail == {"in_response_to": request_id}
 
 
 def test_an_unknown_request_is_refused(fed: InProcessFederation) -> None:
@@ -412,7 +416,8 @@ def test_browser_sessions(fed: InProcessFederation) -> None:
     life = timedelta(minutes=10)
     with node.transaction() as session:
         token, row = sessions.create(session, purpose=sessions.IDP, now=now, lifetime=life,
-                                     level="high", identity={"a": 1})  # fmt: skip
+                                     account_id="account-1", level="high", authn_at=now,
+                                     pending_account_id="account-2", identity={"a": 1})  # fmt: skip
         assert row.expires_at == now + life and row.created_at == now
         assert sessions.load(session, token, purpose=sessions.IDP, now=now) is row
         assert sessions.load(session, token, purpose=sessions.SP, now=now) is None
@@ -423,6 +428,14 @@ def test_browser_sessions(fed: InProcessFederation) -> None:
         fresh_token, fresh = sessions.rotate(session, row, now=now, lifetime=life)
         session.flush()
         assert fresh_token != token and fresh.level == "high" and fresh.identity == {"a": 1}
+        # Everything the session knew moves with it: who is logged in, since when, who is
+        # half-way through a second factor, and what it is for.
+        assert (fresh.account_id, fresh.authn_at, fresh.pending_account_id) == (
+            "account-1",
+            now,
+            "account-2",
+        )
+        assert fresh.purpose == sessions.IDP and fresh.expires_at == now + life
         assert sessions.load(session, token, purpose=sessions.IDP, now=now) is None
         assert sessions.load(session, fresh_token, purpose=sessions.IDP, now=now) is fresh
         sessions.end(session, fresh_token)
@@ -699,3 +712,251 @@ def test_the_window_records_whose_identity_it_accepted(fed: InProcessFederation)
         assert record is not None and record.peer == WINDOW_HOME
         assert record.actor == f"{found.subject}@{WINDOW_HOME}"
         assert record.detail["level"] == "low" and record.detail["attributes"] == ["name"]
+
+
+# --- the home node's steps, called one by one ----------------------------------------------
+
+
+def _home_person(session: Any, suffix: str) -> Any:
+    who = next(p for p in demo_people(HOME) if p.username.endswith(suffix))
+    account = accounts.find_by_username(session, who.username)
+    assert account is not None
+    return account
+
+
+def _home_login(
+    fed: InProcessFederation,
+    session: Any,
+    *,
+    now: datetime,
+    min_level: Level = Level.SUBSTANTIAL,
+    requested: tuple[str, ...] = ("name", "home-region"),
+    **idp_fields: Any,
+) -> tuple[Any, Any]:
+    """A login in progress at the home node and its browser session (``idp_fields``: what
+    the session already knows, e.g. who logged in at which level)."""
+    from interregion.sso import sessions
+
+    home, sp = fed.node(HOME), fed.node(SP)
+    token, idp = sessions.create(
+        session, purpose=sessions.IDP, now=now, lifetime=home.session_lifetime, **idp_fields
+    )
+    started = idp_service.begin(
+        session, node=home, kind="saml", audience_region=SP, min_level=min_level,
+        requested=list(requested), browser_token=token, now=now, request_id="_req-steps",
+        sp_entity_id=sp.entity_id, acs_url=sp.endpoint("acs"),
+    )  # fmt: skip
+    return started, idp
+
+
+def test_a_login_in_progress_starts_where_the_browser_stands(fed: InProcessFederation) -> None:
+    """begin returns the row it stored; next_step reads the account to choose between a
+    second factor and "beyond this account's reach"."""
+    from interregion.sso.models import IdpAuthnRequest
+
+    now = utcnow()
+    with fed.node(HOME).transaction() as session:
+        resident, visitor = _home_person(session, "-resident"), _home_person(session, "-visitor")
+        started, _ = _home_login(fed, session, now=now)
+        assert started.step == "login" and started.browser_token is None
+        row = session.get(IdpAuthnRequest, started.handle)
+        assert row is not None and started.request is row
+        assert row.min_level == "substantial" and row.created_at == now
+        # Logged in by password (substantial); high asked for: the TOTP step, as the
+        # resident has a second factor, "unreachable" for the visitor, who has none.
+        for account, step in ((resident, "totp"), (visitor, "unreachable")):
+            started, _ = _home_login(
+                fed, session, now=now, min_level=Level.HIGH,
+                **{"account_id": account.id, "level": "substantial", "authn_at": now},
+            )  # fmt: skip
+            assert started.step == step, account.username
+
+
+def test_the_consent_page_needs_a_logged_in_account(fed: InProcessFederation) -> None:
+    now = utcnow()
+    home = fed.node(HOME)
+    with home.transaction() as session:
+        account = _home_person(session, "-resident")
+        for fields in ({"level": "substantial"}, {"account_id": account.id}):
+            started, idp = _home_login(fed, session, now=now, authn_at=now, **fields)
+            with pytest.raises(idp_service.LoginNotFound) as missing:
+                idp_service.consent_view(session, node=home, request=started.request, idp=idp)
+            assert missing.value.args == (started.handle,)
+        started, idp = _home_login(
+            fed, session, now=now, account_id=account.id, level="substantial", authn_at=now
+        )
+        view = idp_service.consent_view(session, node=home, request=started.request, idp=idp)
+        assert view.account is account and view.level is Level.SUBSTANTIAL
+        assert not view.full_id_requested
+        # What the page previews: the name and the home region (the node's own), nothing else.
+        assert len(view.released) == 2, view.released
+        assert account.name in dict(view.released).values()
+        started, idp = _home_login(
+            fed, session, now=now, account_id=account.id, level="substantial", authn_at=now,
+            requested=("name", "citizen-id"),
+        )  # fmt: skip
+        view = idp_service.consent_view(session, node=home, request=started.request, idp=idp)
+        assert view.full_id_requested
+
+
+def test_the_answer_needs_a_complete_login_and_is_given_once(fed: InProcessFederation) -> None:
+    import base64
+
+    from lxml import etree
+
+    now = utcnow()
+    home = fed.node(HOME)
+    decide = dict(node=home, allow=True, share_full_id=False)
+    with home.transaction() as session:
+        account = _home_person(session, "-resident")
+        complete = {"account_id": account.id, "level": "substantial", "authn_at": now}
+        for missing in complete:
+            fields = {k: v for k, v in complete.items() if k != missing}
+            started, idp = _home_login(fed, session, now=now, **fields)
+            with pytest.raises(idp_service.LoginNotFound) as refused:
+                idp_service.decide(session, request=started.request, idp=idp, now=now, **decide)  # type: ignore[arg-type]
+            assert refused.value.args == (started.handle,), missing
+            assert started.request.completed_at is None
+        started, idp = _home_login(fed, session, now=now, **complete)
+        later = now + timedelta(seconds=7)
+        answer = idp_service.decide(session, request=started.request, idp=idp, now=later, **decide)  # type: ignore[arg-type]
+        session.refresh(started.request)
+        assert started.request.completed_at == later
+        document = etree.fromstring(base64.b64decode(answer.fields["SAMLResponse"]))
+        statement = document.find(f".//{{{forge.SAML}}}AuthnStatement")
+        assert statement is not None
+        index = statement.get("SessionIndex") or ""
+        assert len(index) == 32 and int(index, 16) >= 0  # 128 random bits
+        # Answered: neither a second answer nor an "unreachable" one.
+        with pytest.raises(idp_service.LoginNotFound) as again:
+            idp_service.decide(session, request=started.request, idp=idp, now=later, **decide)  # type: ignore[arg-type]
+        assert again.value.args == (started.handle,)
+        with pytest.raises(idp_service.LoginNotFound) as again:
+            idp_service.unreachable(session, node=home, request=started.request, now=later)
+        assert again.value.args == (started.handle,)
+
+
+def test_a_request_answered_by_another_post_meanwhile_is_refused(
+    fed: InProcessFederation,
+) -> None:
+    """The race between two posts of Responses to one request: this post read the request
+    as still pending, the other one consumed it before this one's UPDATE (simulated in one
+    transaction: the pending row is read, then changed behind the ORM's back, as the other
+    post's commit would), so only the conditional UPDATE notices."""
+    from sqlalchemy import text
+
+    from interregion.sso import repository
+
+    now = utcnow()
+    request_id = start(fed, now=now)
+    document = response(fed, in_response_to=request_id, now=now)
+    sp = fed.node(SP)
+    with sp.transaction() as session:
+        pending = repository.pending(session, request_id)
+        assert pending is not None and pending.consumed_at is None
+        session.connection().execute(
+            text("UPDATE sp_pending_request SET consumed_at = :now WHERE id = :id"),
+            {"now": now, "id": request_id},
+        )
+        with pytest.raises(SamlRefused) as refused:
+            sp_service.accept_response(
+                session, node=sp, document=document, binding_token=BROWSER, now=now
+            )
+    assert (refused.value.reason, refused.value.peer) == ("in-response-to-not-pending", HOME)
+    assert refused.value.message == "the login request was already answered"
+
+
+def test_a_second_factor_cannot_lift_an_account_above_its_proofing(
+    fed: InProcessFederation,
+) -> None:
+    """A correct TOTP code of an account proofed only at "low" still leaves a
+    "substantial" login beyond its reach (demo accounts with a second factor are all
+    proofed "high", so the visitor gets one for this test only)."""
+    import pyotp
+
+    now = utcnow()
+    home = fed.node(HOME)
+    with home.transaction() as session:
+        visitor = _home_person(session, "-visitor")
+        assert visitor.proofing_level == "low" and visitor.totp_secret is None
+        visitor.totp_secret = pyotp.random_base32()
+        try:
+            started, idp = _home_login(fed, session, now=now, pending_account_id=visitor.id)
+            assert started.step == "totp"
+            code = pyotp.TOTP(visitor.totp_secret).at(now)
+            outcome = idp_service.second_factor(
+                session, node=home, request=started.request, idp=idp, code=code, now=now
+            )
+            assert (
+                outcome.step == "unreachable"
+                and outcome.account is not None
+                and outcome.account.id == visitor.id
+            )
+            assert outcome.browser_token
+        finally:
+            visitor.totp_secret = None
+
+
+def test_a_region_outside_the_standards_table_is_shown_by_its_code() -> None:
+    from interregion.sso import router_sp
+
+    assert router_sp._region_view("990000") == {
+        "code": "990000", "name": "990000", "name_en": "990000", "short": "",
+    }  # fmt: skip
+    known = router_sp._region_view(HOME)
+    assert known["code"] == HOME and known["name"] != HOME and known["name_en"] != HOME
+
+
+def test_the_home_nodes_session_cookie_comes_back_across_sites(fed: InProcessFederation) -> None:
+    """The in-process nodes are plain http, where every cookie is SameSite=Lax; a node
+    served over https must send its IdP session cookie as SameSite=None (the SAML POST
+    arrives from another site)."""
+    import dataclasses
+
+    from interregion.sso import router_idp
+    from interregion.web.cookies import CookieJar
+
+    web = fed.apps[HOME].state.web
+    https = dataclasses.replace(
+        web, cookies=CookieJar(key=b"k" * 32, region_code=HOME, secure=True)
+    )
+    cookie = router_idp._go(https, "login", "handle-1", "token-1").headers["set-cookie"]
+    assert cookie.startswith(f"delta_idp_{HOME}=token-1.")
+    assert "samesite=none" in cookie.lower() and "secure" in cookie.lower()
+    redirect = router_idp._go(https, "consent", "handle-1", None)
+    assert "set-cookie" not in redirect.headers and "handle-1" in redirect.headers["location"]
+
+
+def test_a_declined_consent_is_answered_as_denied_and_logging_out_ends_the_session(
+    fed: InProcessFederation,
+) -> None:
+    import base64
+
+    from lxml import etree
+
+    from interregion.saml import names
+    from interregion.sso import sessions
+
+    now = utcnow()
+    home = fed.node(HOME)
+    with home.transaction() as session:
+        account = _home_person(session, "-resident")
+        started, idp = _home_login(
+            fed, session, now=now, account_id=account.id, level="substantial", authn_at=now
+        )
+        answer = idp_service.decide(
+            session, node=home, request=started.request, idp=idp, allow=False,
+            share_full_id=False, now=now,
+        )  # fmt: skip
+        assert answer.account is account and answer.released == ()
+        document = etree.fromstring(base64.b64decode(answer.fields["SAMLResponse"]))
+        protocol = "{urn:oasis:names:tc:SAML:2.0:protocol}"
+        assert [m.text for m in document.iter(f"{protocol}StatusMessage")] == ["declined"]
+        codes = [c.get("Value") for c in document.iter(f"{protocol}StatusCode")]
+        assert names.STATUS_REQUEST_DENIED in codes
+        assert document.find(f".//{{{forge.SAML}}}Assertion") is None
+        token, _ = sessions.create(
+            session, purpose=sessions.IDP, now=now, lifetime=home.session_lifetime
+        )
+        idp_service.end_session(session, browser_token=token)
+        assert sessions.load(session, token, purpose=sessions.IDP, now=now) is None
