@@ -1,12 +1,14 @@
 """Survivors of the fresh sampled mutation run (scripts/mutation-run signing --sample 100
 --seed 12), written after that run: a document of exactly the byte limit, an algorithm
-plugged in with register_jws_algorithm and then used, and the words of two refusals.
+plugged in with register_jws_algorithm and then used, the words of two refusals, and
+which canonicalization the diagnosis after a failed signature uses.
 """
 
 from __future__ import annotations
 
 import base64
 import dataclasses
+import hashlib
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -15,7 +17,14 @@ import pytest
 from jwt.algorithms import RSAPSSAlgorithm
 from lxml import etree
 
-from signing.errors import DisallowedCanonicalization, UnsignedToken, XmlTooLarge
+from signing.algorithms import ENVELOPED_SIGNATURE, EXC_C14N
+from signing.errors import (
+    DigestMismatch,
+    DisallowedCanonicalization,
+    SignatureInvalid,
+    UnsignedToken,
+    XmlTooLarge,
+)
 from signing.jws import parse_compact, register_jws_algorithm, sign_jws, verify_jws
 from signing.jwt import verify_jwt
 from signing.keys import Purpose, SigningKey, generate_signing_key
@@ -75,3 +84,33 @@ def test_canonicalization_parameters_are_refused_by_name() -> None:
     with pytest.raises(DisallowedCanonicalization) as refused:
         verify(etree.tostring(root), KEY)
     assert str(refused.value) == "unexpected canonicalization parameters"
+
+
+def test_the_diagnosis_reads_the_canonicalization_from_the_transforms_only() -> None:
+    # Transforms: enveloped-signature only, so inclusive c14n, which keeps the unused
+    # namespace of the wrapper. A child of DigestMethod naming exclusive c14n (nobody
+    # checks DigestMethod's children) must not change which c14n the diagnosis uses.
+    wrapped = b'<w:Wrap xmlns:w="urn:w" xmlns:u="urn:unused">' + DOCUMENT + b"</w:Wrap>"
+    signed = sign_xml(wrapped, key=KEY, purpose="saml", element_id="_root", now=NOW)
+    root = etree.fromstring(signed)
+    reference = root.find(f".//{DS}Reference")
+    for transform in reference.findall(f"{DS}Transforms/{DS}Transform"):
+        if transform.get("Algorithm") != ENVELOPED_SIGNATURE:
+            transform.getparent().remove(transform)
+    etree.SubElement(reference.find(f"{DS}DigestMethod"), f"{DS}Hint", Algorithm=EXC_C14N)
+    # The digest recorded is right for inclusive c14n; the SignatureValue no longer fits.
+    unsigned = etree.fromstring(etree.tostring(root))[0]
+    signature = unsigned.find(f"{DS}Signature")
+    previous, tail = signature.getprevious(), signature.tail
+    unsigned.remove(signature)
+    if tail and previous is not None:
+        previous.tail = (previous.tail or "") + tail
+    elif tail:
+        unsigned.text = (unsigned.text or "") + tail
+    inclusive = etree.tostring(unsigned, method="c14n", exclusive=False)
+    assert inclusive != etree.tostring(unsigned, method="c14n", exclusive=True)
+    digest = base64.b64encode(hashlib.sha256(inclusive).digest()).decode()
+    reference.find(f"{DS}DigestValue").text = digest
+    with pytest.raises(SignatureInvalid) as refused:
+        verify(etree.tostring(root), KEY)
+    assert not isinstance(refused.value, DigestMismatch)
