@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import HMACAlgorithm
 from lxml import etree
 
 from signing.errors import (
@@ -153,8 +154,6 @@ def test_a_jwks_kid_that_is_not_the_thumbprint_is_refused_by_name(jwt_key: Signi
 
 @pytest.mark.parametrize("name", ["HS256", "hs512", "none", "None"])
 def test_symmetric_and_none_algorithms_cannot_be_registered(name: str) -> None:
-    from jwt.algorithms import HMACAlgorithm
-
     with pytest.raises(ConfigurationError) as refused:
         register_jws_algorithm(name, HMACAlgorithm(HMACAlgorithm.SHA256))
     assert str(refused.value) == "only asymmetric algorithms can be registered"
