@@ -12,6 +12,8 @@ from __future__ import annotations
 import base64
 import json
 import string
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -160,33 +162,53 @@ def test_symmetric_and_none_algorithms_cannot_be_registered(name: str) -> None:
 
 
 # --- the parser's own options (the second line behind the byte screen) -------------------
+# Each thread builds its own parser on first use (signing/xml_parsing.py keeps one per
+# thread), so each check runs in a new thread: the parser it uses is built there and then.
+
+
+def _in_new_thread(check: Callable[[], None]) -> None:
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(check).result()
 
 
 def test_the_parser_does_not_expand_entities() -> None:
-    document = b'<!DOCTYPE r [<!ENTITY e "expanded">]><r>&e;</r>'
-    root = etree.fromstring(document, _parser())
-    assert "expanded" not in etree.tostring(root).decode()
+    def check() -> None:
+        document = b'<!DOCTYPE r [<!ENTITY e "expanded">]><r>&e;</r>'
+        root = etree.fromstring(document, _parser())
+        assert "expanded" not in etree.tostring(root).decode()
+
+    _in_new_thread(check)
 
 
 def test_the_parser_keeps_the_libxml2_depth_limit() -> None:
     # Without huge_tree libxml2 stops at 256 levels (2048 with it); our own limit (64) is
     # lower still, but it is counted only after the whole tree is built.
     deep = b"<a>" * 1000 + b"</a>" * 1000
-    with pytest.raises(etree.XMLSyntaxError, match="Excessive depth"):
-        etree.fromstring(deep, _parser())
-    with pytest.raises(XmlMalformed):
-        parse_xml(deep)
+
+    def check() -> None:
+        with pytest.raises(etree.XMLSyntaxError, match="Excessive depth"):
+            etree.fromstring(deep, _parser())
+        with pytest.raises(XmlMalformed):
+            parse_xml(deep)
+
+    _in_new_thread(check)
 
 
 def test_processing_instructions_are_kept_for_the_signature_checks() -> None:
-    root = parse_xml(b"<r><?target data?><x/></r>")
-    assert isinstance(root[0], etree._ProcessingInstruction)
-    assert root[0].target == "target"
+    def check() -> None:
+        root = parse_xml(b"<r><?target data?><x/></r>")
+        assert isinstance(root[0], etree._ProcessingInstruction)
+        assert root[0].target == "target"
+
+    _in_new_thread(check)
 
 
 def test_xml_id_is_not_made_a_libxml2_id() -> None:
-    root = parse_xml(b'<r><a xml:id="x"/><b ID="y"/></r>')
-    assert root.xpath("id('x')") == [] and root.xpath("id('y')") == []
+    def check() -> None:
+        root = parse_xml(b'<r><a xml:id="x"/><b ID="y"/></r>')
+        assert root.xpath("id('x')") == [] and root.xpath("id('y')") == []
+
+    _in_new_thread(check)
 
 
 # --- the words of refusals -----------------------------------------------------------------
