@@ -7,7 +7,9 @@ Used where the process boundary is not the point (protocol and unit tests).
 
 from __future__ import annotations
 
+import os
 import secrets
+import shutil
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -89,4 +91,16 @@ def in_process_federation(home: Path, **overrides: object) -> Iterator[InProcess
             federation.clients[code] = stack.enter_context(client)
         for code in DELTA_PROVINCES:
             federation.node(code).exchange.use_transport(federation.routed())
+        yield federation
+
+
+@contextmanager
+def mutant_test_federation(home: Path) -> Iterator[InProcessFederation]:
+    """The federation of the test_mutants_* files: under scripts/mutation-run, a copy of
+    the one it started once (DELTA_TEST_FEDERATION_TEMPLATE): provisioning and four
+    databases take half a minute per mutant, copying a moment."""
+    template = os.environ.get("DELTA_TEST_FEDERATION_TEMPLATE")
+    if template:
+        shutil.copytree(template, home, dirs_exist_ok=True)
+    with in_process_federation(home) as federation:
         yield federation

@@ -8,8 +8,6 @@ click through the same pages across processes, where a mutant is never seen.
 from __future__ import annotations
 
 import base64
-import os
-import shutil
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -32,16 +30,16 @@ from interregion.sso.models import IdpAuthnRequest
 from interregion.window import service as window
 from tests.interregion.browser import Browser, Page
 from tests.interregion.flows import capture, consent, full_login, log_in, person, start
-from tests.interregion.inprocess import InProcessFederation, in_process_federation, node_url
+from tests.interregion.inprocess import (
+    InProcessFederation,
+    mutant_test_federation,
+    node_url,
+)
 
 
 @pytest.fixture(scope="module")
 def fed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessFederation]:
-    home = Path(tmp_path_factory.mktemp("mutants-idp"))
-    template = os.environ.get("DELTA_TEST_FEDERATION_TEMPLATE")
-    if template:  # scripts/mutation-run: a federation started once, copied for each mutant
-        shutil.copytree(template, home, dirs_exist_ok=True)
-    with in_process_federation(home) as federation:
+    with mutant_test_federation(Path(tmp_path_factory.mktemp("mutants-idp"))) as federation:
         yield federation
 
 

@@ -8,8 +8,6 @@ keys, and the clock is passed in, so "a second before/after expiry" needs no wai
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -28,7 +26,10 @@ from interregion.saml.response import AssertionContent, build_response
 from interregion.sso import idp_service, sp_service
 from interregion.window import service as window
 from tests.interregion import forge
-from tests.interregion.inprocess import InProcessFederation, in_process_federation
+from tests.interregion.inprocess import (
+    InProcessFederation,
+    mutant_test_federation,
+)
 
 HOME, SP = "310000", "320000"
 # The window pair of tests/interregion/test_window_jwt.py: 310000 is the window's region.
@@ -39,13 +40,7 @@ CONFIRMATION = f"{{{forge.SAML}}}SubjectConfirmationData"
 
 @pytest.fixture(scope="module")
 def fed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessFederation]:
-    home = Path(tmp_path_factory.mktemp("mutants-sso"))
-    template = os.environ.get("DELTA_TEST_FEDERATION_TEMPLATE")
-    if template:
-        # scripts/mutation-run: a federation started once, copied for each mutant's run
-        # (provisioning and four databases take half a minute; copying takes a moment).
-        shutil.copytree(template, home, dirs_exist_ok=True)
-    with in_process_federation(home) as federation:
+    with mutant_test_federation(Path(tmp_path_factory.mktemp("mutants-sso"))) as federation:
         yield federation
 
 

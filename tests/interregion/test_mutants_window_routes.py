@@ -6,8 +6,6 @@ real staff API token and a real one-time code from the home node. The cluster te
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -27,7 +25,10 @@ from interregion.staff import demo as staff_demo
 from interregion.staff import service as staff_service
 from interregion.window import router
 from interregion.window import service as window
-from tests.interregion.inprocess import InProcessFederation, in_process_federation
+from tests.interregion.inprocess import (
+    InProcessFederation,
+    mutant_test_federation,
+)
 
 # The window pair of test_window_jwt.py: 310000 is the window's region, 330000 the home.
 HOME, WINDOW = "330000", "310000"
@@ -35,11 +36,7 @@ HOME, WINDOW = "330000", "310000"
 
 @pytest.fixture(scope="module")
 def fed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessFederation]:
-    home = Path(tmp_path_factory.mktemp("mutants-window"))
-    template = os.environ.get("DELTA_TEST_FEDERATION_TEMPLATE")
-    if template:  # scripts/mutation-run: a federation started once, copied for each mutant
-        shutil.copytree(template, home, dirs_exist_ok=True)
-    with in_process_federation(home) as federation:
+    with mutant_test_federation(Path(tmp_path_factory.mktemp("mutants-window"))) as federation:
         yield federation
 
 
