@@ -13,7 +13,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -24,7 +24,11 @@ from delta.settings import Settings, load_settings
 from interregion.app import create_node_app
 from interregion.clock import utcnow
 from interregion.federation.provisioning import provision
+from interregion.identity import repository as accounts
+from interregion.identity.demo_people import demo_people
+from interregion.identity.levels import Level
 from interregion.node import Node
+from interregion.window import service as window
 from standards.regions import DELTA_PROVINCES
 
 
@@ -104,3 +108,18 @@ def mutant_test_federation(home: Path) -> Iterator[InProcessFederation]:
         shutil.copytree(template, home, dirs_exist_ok=True)
     with in_process_federation(home) as federation:
         yield federation
+
+
+def resident_window_code(
+    fed: InProcessFederation, *, home: str, window_region: str, level: Level, now: datetime
+) -> str:
+    """A one-time window code issued by ``home`` for its demo resident, for ``window_region``."""
+    node = fed.node(home)
+    person = next(p for p in demo_people(home) if p.username.endswith("-resident"))
+    with node.transaction() as session:
+        account = accounts.find_by_username(session, person.username)
+        assert account is not None
+        return window.issue_code(
+            session, node=node, account=account, audience_region=window_region,
+            level=level, authn_at=now, released=["name"], full_id_consented=False, now=now,
+        )  # fmt: skip

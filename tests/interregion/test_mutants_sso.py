@@ -29,6 +29,7 @@ from tests.interregion import forge
 from tests.interregion.inprocess import (
     InProcessFederation,
     mutant_test_federation,
+    resident_window_code,
 )
 
 HOME, SP = "310000", "320000"
@@ -206,15 +207,7 @@ def test_a_login_in_progress_is_recorded_at_its_now_and_an_unreachable_level_ans
 
 
 def _window_code(fed: InProcessFederation, *, level: Level, now: datetime) -> str:
-    home = fed.node(WINDOW_HOME)
-    username = next(p for p in demo_people(WINDOW_HOME) if p.username.endswith("-resident"))
-    with home.transaction() as session:
-        account = accounts.find_by_username(session, username.username)
-        assert account is not None
-        return window.issue_code(
-            session, node=home, account=account, audience_region=WINDOW, level=level,
-            authn_at=now, released=["name"], full_id_consented=False, now=now,
-        )  # fmt: skip
+    return resident_window_code(fed, home=WINDOW_HOME, window_region=WINDOW, level=level, now=now)
 
 
 @pytest.mark.parametrize(

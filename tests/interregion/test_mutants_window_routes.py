@@ -16,9 +16,7 @@ import pytest
 
 from interregion.audit.models import AuditRecord
 from interregion.clock import utcnow
-from interregion.identity import repository as accounts
 from interregion.identity.attributes import DEFAULT_REQUEST
-from interregion.identity.demo_people import demo_people
 from interregion.identity.levels import Level
 from interregion.sso.models import IdpAuthnRequest
 from interregion.staff import demo as staff_demo
@@ -28,6 +26,7 @@ from interregion.window import service as window
 from tests.interregion.inprocess import (
     InProcessFederation,
     mutant_test_federation,
+    resident_window_code,
 )
 
 # The window pair of test_window_jwt.py: 310000 is the window's region, 330000 the home.
@@ -54,16 +53,7 @@ def _token(fed: InProcessFederation, role: str) -> str:
 
 
 def _code(fed: InProcessFederation, level: Level) -> str:
-    home = fed.node(HOME)
-    person = next(p for p in demo_people(HOME) if p.username.endswith("-resident"))
-    now = utcnow()
-    with home.transaction() as session:
-        account = accounts.find_by_username(session, person.username)
-        assert account is not None
-        return window.issue_code(
-            session, node=home, account=account, audience_region=WINDOW, level=level,
-            authn_at=now, released=["name"], full_id_consented=False, now=now,
-        )  # fmt: skip
+    return resident_window_code(fed, home=HOME, window_region=WINDOW, level=level, now=utcnow())
 
 
 def _ask(fed: InProcessFederation, token: str, **body: Any) -> Any:
