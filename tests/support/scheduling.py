@@ -6,8 +6,9 @@ and the run ends waiting for it on one worker while the others idle. Here a unit
 work is a file, or one database's half of a file whose tests run on both SQLite and
 PostgreSQL (each half has its own portal), and units go out longest first by the
 seconds measured in tests/durations.json (longest-processing-time scheduling).
-A unit that file does not know yet weighs its test count times the median seconds
-per test. `scripts/test-durations` rewrites the file from a JUnit report.
+A unit that file does not know yet weighs its test count times the mean seconds per
+test of the units it knows. `scripts/test-durations` rewrites the file from the
+`--durations=0` report of a run.
 """
 
 from __future__ import annotations
