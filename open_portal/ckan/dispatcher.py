@@ -42,7 +42,8 @@ def help_url(portal: Portal, name: str) -> str:
 async def action_endpoint(request: Request) -> Response:
     # A plain Starlette route: FastAPI's parameter solving cost a tenth of a cached read.
     # FastAPI's routes put themselves in the scope for the metrics' route label; this one
-    # is named here (delta/observability.py).
+    # is named here (delta/observability.py): include_router re-creates a plain Route,
+    # so a Route subclass naming itself would not survive into the app.
     request.scope.setdefault(
         "route",
         _ROUTES[
