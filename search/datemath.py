@@ -43,6 +43,20 @@ _UNITS = {
 }
 
 
+def request_now() -> datetime:
+    """NOW for one search request: the current UTC time rounded *up* to the second.
+
+    A whole second makes answers of ``NOW`` ranges reusable by the result cache
+    for the rest of that second. Up, not down: ``[* TO NOW]`` still finds a
+    dataset written earlier in this second (no dataset is stamped in the
+    future), while a lower bound such as ``NOW-1YEAR`` may sit up to one second
+    later than the exact time."""
+    moment = datetime.now(UTC)
+    if moment.microsecond:
+        moment = moment.replace(microsecond=0) + timedelta(seconds=1)
+    return moment
+
+
 def canonical(moment: datetime) -> str:
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)

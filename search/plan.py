@@ -22,6 +22,7 @@ from typing import Literal
 
 from search.analysis import Alternative, Analyzer, Concept, QueryAnalysis
 from search.analysis.script import has_cjk
+from search.datemath import request_now
 from search.documents import keyword_norm
 from search.errors import SearchQueryError
 from search.fields import FACET_FIELDS, HEADLINE_STREAMS, TEXT_FIELDS, TEXT_STREAMS, kind_of
@@ -219,6 +220,8 @@ def plan_search(
     now: datetime | None = None,
 ) -> SearchPlan:
     _check_paging(query, limits)
+    # One NOW for the whole request (q and every fq), as Solr does.
+    now = request_now() if now is None else now
     q_node = parse(query.q, limits=limits, now=now)
     fq_nodes = parse_filters(list(query.fq), limits=limits, now=now)
     clauses = count_clauses(q_node) + sum(count_clauses(node) for node in fq_nodes)

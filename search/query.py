@@ -18,10 +18,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import NoReturn
 
-from search.datemath import parse_date_expression
+from search.datemath import parse_date_expression, request_now
 from search.errors import SearchQueryError
 from search.fields import DATE_FIELDS, DEFAULT_FIELD, kind_of, searchable_fields
 from search.limits import DEFAULT_LIMITS, SearchLimits
@@ -99,7 +99,7 @@ def parse(
         )
     if not q.strip():
         return MatchAll()
-    return _Parser(q, limits=limits, now=now or datetime.now(UTC), what=what).parse()
+    return _Parser(q, limits=limits, now=now or request_now(), what=what).parse()
 
 
 def parse_filters(

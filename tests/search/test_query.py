@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from search.analysis import default_analyzer
+from search.datemath import request_now
 from search.errors import SearchQueryError
 from search.limits import SearchLimits
+from search.plan import FDateRange, plan_search
+from search.protocol import SearchQuery
 from search.query import And, MatchAll, Not, Or, Range, Term, is_free_text, parse, parse_filters
 
 NOW = datetime(2025, 6, 15, 12, 30, 45, tzinfo=UTC)
@@ -219,3 +223,34 @@ def test_an_unclosed_parenthesis_is_a_query_error(q: str) -> None:
         p(q)
     with pytest.raises(SearchQueryError):
         parse_filters([q], now=NOW)
+
+
+def test_now_is_the_current_second_rounded_up() -> None:
+    before = datetime.now(UTC)
+    now = request_now()
+    after = datetime.now(UTC)
+    assert now.microsecond == 0 and now.tzinfo is not None
+    assert before <= now and now - after < timedelta(seconds=1)
+
+
+def test_q_and_every_fq_of_one_request_share_one_now() -> None:
+    query = SearchQuery(
+        q="metadata_modified:[* TO NOW]",
+        fq=["metadata_created:[* TO NOW]", "metadata_modified:[NOW-1DAY TO *]"],
+    )
+    plan = plan_search(query, default_analyzer())
+    bounds = {r.upper for r in _ranges(plan.filter) if r.upper} | {
+        r.lower for r in _ranges(plan.filter) if r.lower
+    }
+    assert len(bounds) == 2  # NOW and NOW-1DAY, both of the same NOW
+    uppers = {r.upper for r in _ranges(plan.filter) if r.upper}
+    assert len(uppers) == 1 and next(iter(uppers)).endswith(".000000Z")
+
+
+def _ranges(node):
+    if isinstance(node, FDateRange):
+        yield node
+    for child in getattr(node, "children", ()):
+        yield from _ranges(child)
+    if hasattr(node, "child"):
+        yield from _ranges(node.child)

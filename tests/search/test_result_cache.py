@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from search.datemath import request_now
 from search.fts5 import Fts5Backend
 from search.protocol import PUBLIC_LABEL, IndexDoc, SearchBackend, SearchQuery
 from search.result_cache import ResultCache
@@ -119,6 +120,36 @@ def test_date_math_is_resolved_before_the_key(tmp_path: Path) -> None:
     late = backend.search(query, now=datetime(2030, 6, 1, tzinfo=UTC))
     assert early.count > 0 and late.count == 0
     backend.close()
+
+
+def test_a_now_range_is_answered_from_the_cache_within_its_second(
+    cached: SearchBackend,
+) -> None:
+    """NOW resolves to the whole second: the same NOW query a moment later is the
+    same plan (Solr's NOW to the millisecond made every such request a miss)."""
+    query = SearchQuery(fq=["metadata_modified:[NOW-100YEARS TO NOW]"], facet_fields=FACETS)
+    cache = cache_of(cached)
+    for _ in range(5):  # a second may tick between the two searches: try again
+        second = request_now()
+        first = cached.search(query)
+        hits = cache.hits
+        again = cached.search(query)
+        if request_now() == second:
+            break
+    assert cache.hits == hits + 1
+    assert again == first and first.count == len(PUBLIC)
+
+
+def test_a_dataset_written_this_second_is_inside_now(cached: SearchBackend) -> None:
+    """NOW is rounded up, never down: a write earlier in the current second is found."""
+    stamp = datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
+    new = package(
+        "air-now", "刚写入的空气质量数据", org="sh-eco", region="310000", theme="资源环境",
+        modified=stamp, tags=("空气质量",),
+    )  # fmt: skip
+    cached.index(IndexDoc(new, [PUBLIC_LABEL]))
+    found = cached.search(SearchQuery(fq=["metadata_modified:[NOW-1MINUTE TO NOW]"]))
+    assert [p["name"] for p in found.results] == ["air-now"]
 
 
 def test_the_cache_is_bounded_by_size() -> None:
