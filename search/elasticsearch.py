@@ -25,7 +25,6 @@ index that changes hands while a portal runs serves that portal nothing foreign.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
@@ -45,7 +44,7 @@ from search.fields import FACET_FIELDS, KEYWORD_FIELDS, TEXT_STREAMS
 from search.limits import DEFAULT_LIMITS, SearchLimits
 from search.plan import plan_search
 from search.protocol import Health, IndexDoc, ProgressCallback, SearchQuery, SearchResult
-from search.result_cache import DEFAULT_MAX_BYTES, ResultCache
+from search.result_cache import DEFAULT_MAX_BYTES, ResultCache, encode_package
 from search.versions import ANALYSIS_VERSION
 
 BULK_CHUNK = 500
@@ -362,7 +361,7 @@ class ElasticsearchBackend:
             facets=facets,
         )
         if cache is not None:
-            packages = [json.dumps(p, ensure_ascii=False) for p in result.results]
+            packages = [encode_package(p) for p in result.results]
             cache.put(key, count=result.count, packages=packages, facets=facets)
         return result
 

@@ -34,7 +34,7 @@ from search.protocol import (
     SearchQuery,
     SearchResult,
 )
-from search.result_cache import DEFAULT_MAX_BYTES, ResultCache
+from search.result_cache import DEFAULT_MAX_BYTES, ResultCache, decode_package
 from search.versions import ANALYSIS_VERSION
 
 SCHEMA_VERSION = "1"
@@ -306,7 +306,7 @@ class Fts5Backend:
     def _cached(self, conn: sqlite3.Connection, plan: SearchPlan) -> SearchResult:
         if self.results is None:
             count, packages, facets = self._run(conn, plan)
-            return SearchResult(count, [json.loads(p) for p in packages], facets)
+            return SearchResult(count, [decode_package(p) for p in packages], facets)
         # Read in the search's snapshot: the result is exactly the one for this revision.
         row = conn.execute("SELECT value FROM meta WHERE key = 'revision'").fetchone()
         key = (plan, row[0] if row else None)
@@ -315,7 +315,7 @@ class Fts5Backend:
             return found
         count, packages, facets = self._run(conn, plan)
         self.results.put(key, count=count, packages=packages, facets=facets)
-        return SearchResult(count, [json.loads(p) for p in packages], facets)
+        return SearchResult(count, [decode_package(p) for p in packages], facets)
 
     def _run(
         self, conn: sqlite3.Connection, plan: SearchPlan

