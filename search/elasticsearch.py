@@ -42,9 +42,9 @@ from search.documents import IndexedDocument, build_document
 from search.errors import SearchBackendError
 from search.fields import FACET_FIELDS, KEYWORD_FIELDS, TEXT_STREAMS
 from search.limits import DEFAULT_LIMITS, SearchLimits
-from search.plan import plan_search
+from search.plan import SearchPlan, plan_search
 from search.protocol import Health, IndexDoc, ProgressCallback, SearchQuery, SearchResult
-from search.result_cache import DEFAULT_MAX_BYTES, ResultCache, encode_package
+from search.result_cache import DEFAULT_MAX_BYTES, Computed, ResultCache, encode_package
 from search.versions import ANALYSIS_VERSION
 
 BULK_CHUNK = 500
@@ -345,8 +345,14 @@ class ElasticsearchBackend:
         cache = self.results if self._counted else None
         # Read before the search: a write acknowledged meanwhile moves later searches on.
         key = (plan, self._written, self._seen_mark)
-        if cache is not None and (found := cache.get(key)) is not None:
-            return found
+
+        def compute() -> Computed:
+            result = self._search(plan)
+            return result, [encode_package(p) for p in result.results] if cache is not None else []
+
+        return cache.answer(key, compute) if cache is not None else compute()[0]
+
+    def _search(self, plan: SearchPlan) -> SearchResult:
         body = es_dsl.search_body(plan)
         body["query"] = self._ours(body["query"])
         self._catch_up()
@@ -355,15 +361,11 @@ class ElasticsearchBackend:
         facets: dict[str, dict[str, int]] = {field: {} for field in plan.facet_fields}
         for field, aggregation in (response.get("aggregations") or {}).items():
             facets[field] = {b["key"]: b["doc_count"] for b in aggregation["buckets"]}
-        result = SearchResult(
+        return SearchResult(
             count=int(hits["total"]["value"]),
             results=[hit["_source"]["package"] for hit in hits["hits"]],
             facets=facets,
         )
-        if cache is not None:
-            packages = [encode_package(p) for p in result.results]
-            cache.put(key, count=result.count, packages=packages, facets=facets)
-        return result
 
     def _ours(self, query: dict[str, Any]) -> dict[str, Any]:
         """Only this catalogue's documents, even if the index changed hands since it was

@@ -34,7 +34,7 @@ from search.protocol import (
     SearchQuery,
     SearchResult,
 )
-from search.result_cache import DEFAULT_MAX_BYTES, ResultCache, decode_package
+from search.result_cache import DEFAULT_MAX_BYTES, Computed, ResultCache, decode_package
 from search.versions import ANALYSIS_VERSION
 
 SCHEMA_VERSION = "1"
@@ -304,18 +304,15 @@ class Fts5Backend:
             raise SearchBackendError(f"search failed: {exc}") from exc
 
     def _cached(self, conn: sqlite3.Connection, plan: SearchPlan) -> SearchResult:
-        if self.results is None:
+        def compute() -> Computed:
             count, packages, facets = self._run(conn, plan)
-            return SearchResult(count, [decode_package(p) for p in packages], facets)
+            return SearchResult(count, [decode_package(p) for p in packages], facets), packages
+
+        if self.results is None:
+            return compute()[0]
         # Read in the search's snapshot: the result is exactly the one for this revision.
         row = conn.execute("SELECT value FROM meta WHERE key = 'revision'").fetchone()
-        key = (plan, row[0] if row else None)
-        found = self.results.get(key)
-        if found is not None:
-            return found
-        count, packages, facets = self._run(conn, plan)
-        self.results.put(key, count=count, packages=packages, facets=facets)
-        return SearchResult(count, [decode_package(p) for p in packages], facets)
+        return self.results.answer((plan, row[0] if row else None), compute)
 
     def _run(
         self, conn: sqlite3.Connection, plan: SearchPlan

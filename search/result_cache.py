@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,28 +52,76 @@ def encode_package(package: dict[str, Any]) -> bytes:
     return orjson.dumps(package, default=str)
 
 
+# What a backend computes on a miss: the answer for its caller, and the JSON of
+# each of its packages to keep.
+Computed = tuple[SearchResult, Sequence[str | bytes]]
+
+
+def _copy_of(entry: _Entry) -> SearchResult:
+    """A caller's own copy, made outside the lock (decoding is the slow part)."""
+    return SearchResult(
+        count=entry.count,
+        results=[decode_package(text) for text in entry.packages],
+        facets={field: dict(values) for field, values in entry.facets},
+    )
+
+
 class ResultCache:
     def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.max_bytes = max_bytes
         self._lock = threading.Lock()
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
+        self._computing: dict[Hashable, threading.Event] = {}
         self._bytes = 0
         self.hits = 0
         self.misses = 0
 
+    def answer(self, key: Hashable, compute: Callable[[], Computed]) -> SearchResult:
+        """The stored answer for ``key``, or ``compute()``'s, which is stored.
+
+        Threads that miss the same key at the same time compute it once: the first
+        computes, the others wait for it and read what it stored (after a write, the
+        popular queries miss together; a NOW range misses every second). If the first
+        fails, or its answer is too large to keep, the next waiting thread computes."""
+        while True:
+            with self._lock:
+                entry = self._take(key)
+                computing = self._computing.get(key) if entry is None else None
+                first = entry is None and computing is None
+                if first:
+                    self._computing[key] = threading.Event()
+                    self.misses += 1
+            if entry is not None:
+                return _copy_of(entry)
+            if first:
+                return self._compute(key, compute)
+            assert computing is not None
+            computing.wait()
+
+    def _compute(self, key: Hashable, compute: Callable[[], Computed]) -> SearchResult:
+        try:
+            result, packages = compute()
+            self.put(key, count=result.count, packages=packages, facets=result.facets)
+            return result
+        finally:
+            with self._lock:
+                self._computing.pop(key).set()
+
     def get(self, key: Hashable) -> SearchResult | None:
         with self._lock:
-            entry = self._entries.get(key)
+            entry = self._take(key)
             if entry is None:
                 self.misses += 1
                 return None
+        return _copy_of(entry)
+
+    def _take(self, key: Hashable) -> _Entry | None:
+        """The entry, counted as a hit (the lock is held)."""
+        entry = self._entries.get(key)
+        if entry is not None:
             self._entries.move_to_end(key)
             self.hits += 1
-        return SearchResult(
-            count=entry.count,
-            results=[decode_package(text) for text in entry.packages],
-            facets={field: dict(values) for field, values in entry.facets},
-        )
+        return entry
 
     def put(
         self,

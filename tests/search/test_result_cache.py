@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import math
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,8 +16,8 @@ import pytest
 
 from search.datemath import request_now
 from search.fts5 import Fts5Backend
-from search.protocol import PUBLIC_LABEL, IndexDoc, SearchBackend, SearchQuery
-from search.result_cache import ResultCache, decode_package, encode_package
+from search.protocol import PUBLIC_LABEL, IndexDoc, SearchBackend, SearchQuery, SearchResult
+from search.result_cache import Computed, ResultCache, decode_package, encode_package
 from tests.search.catalog import PUBLIC, SH_MEMBER, index_docs, package
 from tests.search.conftest import BACKENDS, dispose, open_test_backend
 
@@ -206,3 +208,69 @@ def test_stored_packages_decode_with_orjson_and_json_literals_alike() -> None:
     assert decode_package(json.dumps(package, ensure_ascii=False)) == package
     # json.dumps writes NaN for a float nan; orjson refuses it, the fallback reads it.
     assert math.isnan(decode_package('{"score": NaN}')["score"])
+
+
+def _answer_in_threads(cache: ResultCache, compute, threads: int = 8) -> list[Any]:
+    """The first thread starts computing; the others ask while it still is."""
+    answers: list[Any] = []
+
+    def ask() -> None:
+        try:
+            answers.append(cache.answer("key", compute))
+        except RuntimeError as exc:
+            answers.append(exc)
+
+    first = threading.Thread(target=ask)
+    first.start()
+    assert computing.wait(5)
+    others = [threading.Thread(target=ask) for _ in range(threads - 1)]
+    for thread in others:
+        thread.start()
+    time.sleep(0.3)  # the others reach the wait
+    release.set()
+    for thread in [first, *others]:
+        thread.join(10)
+    return answers
+
+
+computing, release = threading.Event(), threading.Event()
+
+
+@pytest.fixture(autouse=False)
+def gates() -> Iterator[None]:
+    computing.clear()
+    release.clear()
+    yield
+    release.set()
+
+
+def test_concurrent_misses_of_one_key_compute_once(gates: None) -> None:
+    cache, calls = ResultCache(), []
+
+    def compute() -> Computed:
+        calls.append(1)
+        computing.set()
+        release.wait(5)
+        return SearchResult(1, [{"name": "a"}], {"tags": {"x": 1}}), ['{"name": "a"}']
+
+    answers = _answer_in_threads(cache, compute)
+    assert len(calls) == 1
+    assert answers == [SearchResult(1, [{"name": "a"}], {"tags": {"x": 1}})] * 8
+    assert (cache.misses, cache.hits) == (1, 7)
+
+
+def test_when_the_first_computation_fails_the_next_caller_computes(gates: None) -> None:
+    cache, calls = ResultCache(), []
+
+    def compute() -> Computed:
+        calls.append(1)
+        computing.set()
+        release.wait(5)
+        if len(calls) == 1:
+            raise RuntimeError("engine down")
+        return SearchResult(0, [], {}), []
+
+    answers = _answer_in_threads(cache, compute, threads=3)
+    assert len(calls) == 2  # the failed one, then one more for both waiters
+    assert sum(isinstance(a, RuntimeError) for a in answers) == 1
+    assert answers.count(SearchResult(0, [], {})) == 2
