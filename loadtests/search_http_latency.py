@@ -3,10 +3,12 @@
 Builds the catalogue of ``loadtests.search_latency`` (the judged corpus cloned
 under new names) straight into a portal's search index, starts the real
 portal (``delta serve``, one worker) on it, and times the same request mix
-three ways in this one run: over HTTP through the CKAN action API (``--clients``
-concurrent clients, each sending the whole mix), in-process ``search()``, and
-the raw engine query for the same terms (FTS5 MATCH ranked by bm25, or an
-Elasticsearch match). Prints p50 / p99 and the ratios to the raw query.
+four ways in this one run: over HTTP through the CKAN action API (``--clients``
+concurrent clients, each sending the whole mix), in-process ``search()``, the
+raw engine query for the same terms (FTS5 MATCH ranked by bm25, or an
+Elasticsearch match), and that raw query behind a bare FastAPI endpoint
+(``loadtests.raw_search_app``, one worker) from the same clients. Prints p50 /
+p99 and the ratios to the raw query.
 
 The index is built for the portal's own (freshly migrated) database: a portal
 refuses or rebuilds an Elasticsearch index of another catalogue.
@@ -83,9 +85,13 @@ def start_portal(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[
     raise RuntimeError(f"the portal did not start; see {log}")
 
 
-def over_http(port: int, rounds: int, clients: int) -> Stats:
-    """Every client sends the mix once to warm up, then ``rounds`` times, all at once."""
-    mix = [ckan_params(q) for q in QUERY_MIX]
+def over_http(
+    port: int, rounds: int, clients: int, requests: list[tuple[str, dict[str, Any]]] | None = None
+) -> Stats:
+    """Every client sends the requests (default: the mix to ``package_search``) once to
+    warm up, then ``rounds`` times, all at once."""
+    if requests is None:
+        requests = [("/api/3/action/package_search", ckan_params(q)) for q in QUERY_MIX]
     samples: list[float] = []
     failures: list[str] = []
     start = threading.Barrier(clients)
@@ -96,11 +102,11 @@ def over_http(port: int, rounds: int, clients: int) -> Stats:
             for round_ in range(rounds + 1):
                 if round_ == 1:
                     start.wait()
-                for params in mix:
+                for path, body in requests:
                     began = time.perf_counter()
-                    response = client.post("/api/3/action/package_search", json=params)
+                    response = client.post(path, json=body)
                     if response.status_code != 200:
-                        failures.append(f"{params}: {response.status_code} {response.text[:300]}")
+                        failures.append(f"{body}: {response.status_code} {response.text[:300]}")
                         return
                     if round_:
                         mine.append(time.perf_counter() - began)
@@ -114,6 +120,41 @@ def over_http(port: int, rounds: int, clients: int) -> Stats:
     if failures:
         raise RuntimeError(failures[0])
     return stats(samples)
+
+
+def raw_http_run(
+    options: argparse.Namespace, home: Path, backend: SearchBackend, search_url: str | None
+) -> Stats:
+    """The raw engine query behind a bare FastAPI endpoint (one worker), same clients."""
+    env = {**os.environ, "RAW_SEARCH_INDEX": str(home / "search" / "catalog.db")}
+    if search_url:
+        env["RAW_SEARCH_URL"] = search_url
+    server = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "uvicorn", "loadtests.raw_search_app:raw_app", "--factory"),
+            *("--port", str(options.port), "--log-level", "warning"),
+        ],
+        env=env,
+        stdout=(home / "raw-app.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        requests = [("/raw", {"terms": raw_terms(backend, q)}) for q in QUERY_MIX]
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                url = f"http://127.0.0.1:{options.port}/raw"
+                if httpx.post(url, json=requests[1][1]).is_success:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise RuntimeError(f"the raw search app did not start; see {home / 'raw-app.log'}")
+            time.sleep(0.3)
+        return over_http(options.port, options.rounds, options.clients, requests)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def portal_catalogue(env: dict[str, str]) -> str:
@@ -189,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     # Cold: a portal without the result cache answers every request as a first-seen one.
     cold_http = http_run(env, options, home, 0)
     warm_http = http_run(env, options, home, 64)
+    raw_http = raw_http_run(options, home, backend, search_url)
     cold, warm = cold_and_warm(backend, list(QUERY_MIX), options.rounds)
     raw_run = raw_elasticsearch(backend) if search_url else raw_fts5(backend)
     raw = measure(raw_run, [raw_terms(backend, q) for q in QUERY_MIX], options.rounds)
@@ -205,6 +247,14 @@ def main(argv: list[str] | None = None) -> int:
     if warm is not None:
         print(line("search() in-process, warm cache", warm, raw))
     print(f"{'raw engine query':<34}{raw.p50_ms:>9.1f}{raw.p99_ms:>9.1f}{1.0:>11.1f}{1.0:>11.1f}")
+    print(line("raw query, bare FastAPI, HTTP", raw_http, raw))
+    cold_ratio = (cold_http.p50_ms / raw_http.p50_ms, cold_http.p99_ms / raw_http.p99_ms)
+    warm_ratio = (warm_http.p50_ms / raw_http.p50_ms, warm_http.p99_ms / raw_http.p99_ms)
+    print(
+        "portal over the bare raw endpoint, HTTP p50 / p99: "
+        f"cold {cold_ratio[0]:.1f}x / {cold_ratio[1]:.1f}x, warm {warm_ratio[0]:.1f}x / "
+        f"{warm_ratio[1]:.1f}x"
+    )
     print("(cold: no result cache, every request as a first-seen query; warm: the result cache)")
     backend.close()
     return 0
