@@ -63,10 +63,10 @@ def log_in(browser: Browser, page: Page, who: DemoPerson, *, totp_step_offset: i
 
 def consent(browser: Browser, page: Page, *, share_full_id: bool, allow: bool = True) -> Page:
     assert "/idp/consent" in page.url, f"{page.url}\n{page.text[:1500]}"
-    values = {"decision": "allow" if allow else "deny"}
+    decision = "allow" if allow else "deny"
     if share_full_id:
-        values["share_full_id"] = "yes"
-    return browser.submit(page, **values)
+        return browser.submit(page, decision=decision, share_full_id="yes")
+    return browser.submit(page, decision=decision)
 
 
 def capture(page: Page) -> Captured:
