@@ -26,7 +26,7 @@ from search.errors import SearchBackendError, SearchQueryError
 from search.fields import FACET_FIELDS, TEXT_STREAMS
 from search.fts5_sql import BASE_SCORE, COLUMNS, SqlBuilder, order_by
 from search.limits import DEFAULT_LIMITS, SearchLimits
-from search.plan import SearchPlan, plan_search
+from search.plan import FMatchAll, SearchPlan, plan_search
 from search.protocol import (
     Health,
     IndexDoc,
@@ -323,7 +323,11 @@ class Fts5Backend:
         """Count, the page's stored packages (JSON text) and the facets."""
         conn.execute("DELETE FROM temp.hits")
         builder = SqlBuilder()
-        where = f"{builder.visibility(plan.visibility)} AND {builder.where(plan.filter)}"
+        everything = isinstance(plan.filter, FMatchAll)
+        where = (
+            f"{builder.visibility(plan.visibility, everything=everything)} "
+            f"AND {builder.where(plan.filter)}"
+        )
         conn.execute(
             f"INSERT INTO temp.hits (rowid) SELECT d.rowid FROM docs d WHERE {where}",  # noqa: S608 - fixed SQL fragments, values are bound
             builder.params,

@@ -118,9 +118,12 @@ class SqlBuilder:
         return "(" + " OR ".join(parts) + ")" if parts else "0"
 
     # -- visibility ---------------------------------------------------------------------------
-    def visibility(self, visibility: Visibility) -> str:
+    def visibility(self, visibility: Visibility, *, everything: bool = False) -> str:
+        """``everything``: the filter matches every dataset, so the visibility index
+        (state, private) is the best place to start. Otherwise "+" keeps the planner
+        off it: it would walk every visible dataset instead of the filter's few."""
         states = ", ".join(self.bind(state) for state in visibility.states)
-        parts = [f"d.state IN ({states})"]
+        parts = [f"{'' if everything else '+'}d.state IN ({states})"]
         if not visibility.include_private:
             parts.append("d.private = 0")
         if visibility.labels is not None:

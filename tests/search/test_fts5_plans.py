@@ -68,3 +68,11 @@ def test_without_a_score_the_page_walks_the_date_index_and_stops(backend: Fts5Ba
     plans = plans_of(backend, SearchQuery(q="", sort="metadata_modified desc", rows=5))
     (page,) = [plan for sql, plan in plans.items() if "ORDER BY d.modified" in sql]
     assert "SCAN d USING INDEX docs_modified" in page
+
+
+def test_a_text_search_starts_from_its_matches_not_the_visibility_index(
+    backend: Fts5Backend,
+) -> None:
+    plans = plans_of(backend, SearchQuery(q="空气质量"))
+    (collect,) = [plan for sql, plan in plans.items() if "INSERT INTO temp.hits" in sql]
+    assert "docs_visible" not in collect
