@@ -152,7 +152,7 @@ class SqlBuilder:
         per_concept = (
             f"WITH clause_scores AS MATERIALIZED ({clause_scores}) "  # noqa: S608 - bound values
             f"SELECT c.rowid, concept, MAX(s) + {TIE_BREAKER!r} * (SUM(s) - MAX(s)) AS s "
-            "FROM clause_scores c JOIN temp.hits h ON h.rowid = c.rowid GROUP BY c.rowid, concept"
+            "FROM clause_scores c GROUP BY c.rowid, concept"
         )
         coordination = (
             f"(COUNT(CASE WHEN concept BETWEEN 0 AND {UNCOORDINATED - 1} THEN 1 END) + 0.1) "
