@@ -20,6 +20,7 @@ from signing.errors import (
     InvalidClaim,
     IssuedInFuture,
     LifetimeTooLong,
+    MalformedToken,
     MissingClaim,
     ReplayedToken,
     SigningError,
@@ -367,3 +368,13 @@ def test_decode_unverified_reads_header_and_claims(ec_jwt_key: SigningKey) -> No
     assert read.header == {"alg": "ES256", "kid": ec_jwt_key.kid, "typ": TYP}
     assert read.claims["x"] == 1
     assert read.claims["jti"] == "d1"
+
+
+def test_decode_unverified_names_unreadable_claims() -> None:
+    header = base64.urlsafe_b64encode(b'{"alg":"ES256"}').rstrip(b"=").decode()
+    with pytest.raises(MalformedToken) as refused:
+        decode_unverified(f"{header}.{base64.urlsafe_b64encode(b'[1]').decode()}.")
+    assert str(refused.value) == "claims is not a JSON object"
+    with pytest.raises(MalformedToken) as broken:
+        decode_unverified(f"{header}.bm90.")
+    assert str(broken.value) == "claims is not JSON"

@@ -1,0 +1,295 @@
+"""signing/xmldsig.py: which keys KeyInfo offers, and the digest recomputed after a failure.
+
+Written for the survivors of the full mutation run (scripts/mutation-run signing). Both
+helpers only run after xmlsec has refused a signature, to name the reason; they are
+called here on their own so that every layout of text around the Signature, every
+wrapping of base64 and every unreadable KeyInfo entry is checked for what it yields.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from lxml import etree
+
+from signing.errors import DigestMismatch, MixedContent, SignatureInvalid, UntrustedKey
+from signing.xmldsig import (
+    _digest_matches,
+    _explain_failure,
+    _keyinfo_public_keys,
+    sign_element,
+    signed_text,
+)
+from tests.signing.test_mutants_xmldsig import KEY, NOW, OTHER
+
+DS_NS = "http://www.w3.org/2000/09/xmldsig#"
+DS = f"{{{DS_NS}}}"
+EXC_NS = "http://www.w3.org/2001/10/xml-exc-c14n#"
+RSA = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+RSA_NUMBERS = RSA.public_key().public_numbers()
+assert KEY.certificate is not None
+CERTIFICATE_B64 = base64.b64encode(KEY.certificate.public_bytes(serialization.Encoding.DER))
+
+
+def _b64(number: int) -> str:
+    return base64.b64encode(number.to_bytes((number.bit_length() + 7) // 8, "big")).decode()
+
+
+def _wrap(text: str, width: int) -> str:
+    return "\n" + "\n".join(text[i : i + width] for i in range(0, len(text), width)) + "\n"
+
+
+def _signature_with(key_info: str) -> Any:
+    return etree.fromstring(
+        f'<ds:Signature xmlns:ds="{DS_NS}"><ds:SignedInfo/><ds:SignatureValue/>'
+        f"{key_info}</ds:Signature>"
+    )
+
+
+def _rsa_key_value(modulus: str | None, exponent: str | None) -> str:
+    members = ""
+    if modulus is not None:
+        members += f"<ds:Modulus>{modulus}</ds:Modulus>"
+    if exponent is not None:
+        members += f"<ds:Exponent>{exponent}</ds:Exponent>"
+    return f"<ds:KeyValue><ds:RSAKeyValue>{members}</ds:RSAKeyValue></ds:KeyValue>"
+
+
+def _certificate(text: str) -> str:
+    return f"<ds:X509Data><ds:X509Certificate>{text}</ds:X509Certificate></ds:X509Data>"
+
+
+# --- _keyinfo_public_keys --------------------------------------------------------------
+
+
+def test_no_keyinfo_offers_no_key() -> None:
+    assert _keyinfo_public_keys(_signature_with("")) == []
+
+
+def test_a_certificate_in_keyinfo_offers_its_key_wrapped_or_not() -> None:
+    text = CERTIFICATE_B64.decode()
+    for written in (text, _wrap(text, 64), _wrap(text, 76)):
+        keys = _keyinfo_public_keys(
+            _signature_with(f"<ds:KeyInfo>{_certificate(written)}</ds:KeyInfo>")
+        )
+        assert keys == [KEY.public_key]
+
+
+def test_a_certificate_with_foreign_characters_is_not_read() -> None:
+    # Strict base64: a lenient decoder would skip the "!" and read the certificate.
+    text = CERTIFICATE_B64.decode()
+    damaged = text[:40] + "!" + text[40:]
+    signature = _signature_with(f"<ds:KeyInfo>{_certificate(damaged)}</ds:KeyInfo>")
+    assert _keyinfo_public_keys(signature) == []
+
+
+@pytest.mark.parametrize("unreadable", ["", "not base64 !", base64.b64encode(b"not DER").decode()])
+def test_an_unreadable_certificate_is_skipped_and_the_next_one_read(unreadable: str) -> None:
+    signature = _signature_with(
+        f"<ds:KeyInfo>{_certificate(unreadable)}{_certificate(CERTIFICATE_B64.decode())}</ds:KeyInfo>"
+    )
+    assert _keyinfo_public_keys(signature) == [KEY.public_key]
+
+
+def test_only_x509_certificate_elements_are_read_as_certificates() -> None:
+    text = CERTIFICATE_B64.decode()
+    signature = _signature_with(
+        f"<ds:KeyInfo><ds:KeyName>{text}</ds:KeyName><ds:X509Data>"
+        f"<ds:X509SubjectName>{text}</ds:X509SubjectName></ds:X509Data></ds:KeyInfo>"
+    )
+    assert _keyinfo_public_keys(signature) == []
+
+
+def test_an_rsa_key_value_offers_its_key_wrapped_or_not() -> None:
+    modulus, exponent = _b64(RSA_NUMBERS.n), _b64(RSA_NUMBERS.e)
+    assert exponent == "AQAB"
+    for written, written_exponent in ((modulus, exponent), (_wrap(modulus, 64), " AQ\n AB ")):
+        keys = _keyinfo_public_keys(
+            _signature_with(f"<ds:KeyInfo>{_rsa_key_value(written, written_exponent)}</ds:KeyInfo>")
+        )
+        assert [key.public_numbers() for key in keys] == [RSA_NUMBERS]
+
+
+@pytest.mark.parametrize(
+    ("modulus", "exponent"),
+    [(None, _b64(RSA_NUMBERS.e)), ("", _b64(RSA_NUMBERS.e)), (_b64(RSA_NUMBERS.n), None),
+     ("!!!!", _b64(RSA_NUMBERS.e))],
+)  # fmt: skip
+def test_an_incomplete_rsa_key_value_is_skipped_and_the_next_one_read(
+    modulus: str | None, exponent: str | None
+) -> None:
+    good = _rsa_key_value(_b64(RSA_NUMBERS.n), _b64(RSA_NUMBERS.e))
+    signature = _signature_with(
+        f"<ds:KeyInfo>{_rsa_key_value(modulus, exponent)}{good}</ds:KeyInfo>"
+    )
+    assert [key.public_numbers() for key in _keyinfo_public_keys(signature)] == [RSA_NUMBERS]
+
+
+def test_modulus_and_exponent_outside_an_rsa_key_value_are_not_read() -> None:
+    members = (
+        f"<ds:Modulus>{_b64(RSA_NUMBERS.n)}</ds:Modulus>"
+        f"<ds:Exponent>{_b64(RSA_NUMBERS.e)}</ds:Exponent>"
+    )
+    signature = _signature_with(f"<ds:KeyInfo><ds:KeyValue>{members}</ds:KeyValue></ds:KeyInfo>")
+    assert _keyinfo_public_keys(signature) == []
+
+
+def test_certificates_come_before_rsa_key_values() -> None:
+    signature = _signature_with(
+        f"<ds:KeyInfo>{_rsa_key_value(_b64(RSA_NUMBERS.n), _b64(RSA_NUMBERS.e))}"
+        f"{_certificate(CERTIFICATE_B64.decode())}</ds:KeyInfo>"
+    )
+    keys = _keyinfo_public_keys(signature)
+    assert keys[0] == KEY.public_key
+    assert keys[1].public_numbers() == RSA_NUMBERS  # type: ignore[union-attr]
+    assert len(keys) == 2
+
+
+# --- _digest_matches -------------------------------------------------------------------
+
+NS = "urn:test"
+
+
+def _signed(document: str, *, after: bool) -> tuple[Any, Any, Any]:
+    """Sign ``document``'s root with our own signer and read it back as verify_xml would.
+
+    Returns (root, signature, reference). Read back: lxml's ``find`` does not see some of
+    the nodes xmlsec adds to a tree in place.
+    """
+    root = etree.fromstring(document.encode())
+    sign_element(root, key=KEY, purpose="saml", after=f"{{{NS}}}Issuer" if after else None, now=NOW)
+    root = etree.fromstring(etree.tostring(root))
+    signature = root.find(f"{DS}Signature")
+    return root, signature, signature.find(f"{DS}SignedInfo/{DS}Reference")
+
+
+def test_the_digest_of_an_untouched_signature_matches() -> None:
+    for after in (False, True):
+        root, signature, reference = _signed(
+            f'<r:Root xmlns:r="{NS}" ID="_r">\n  <r:Issuer>i</r:Issuer>\n  <r:B>b</r:B>\n</r:Root>',
+            after=after,
+        )
+        assert _digest_matches(root, signature, reference)
+
+
+def test_a_changed_element_does_not_match() -> None:
+    root, signature, reference = _signed(
+        f'<r:Root xmlns:r="{NS}" ID="_r"><r:Issuer>i</r:Issuer><r:B>b</r:B></r:Root>', after=True
+    )
+    root.find(f"{{{NS}}}B").text = "c"
+    assert not _digest_matches(root, signature, reference)
+
+
+def test_text_after_a_first_signature_is_kept_where_the_element_had_none() -> None:
+    # The element had text "T" before its first child; the text is moved behind the
+    # Signature (where a pretty-printer puts it). The signed content is the same, and the
+    # recomputed digest must find it so: the element's own text was None.
+    root, signature, reference = _signed(
+        f'<r:Root xmlns:r="{NS}" ID="_r">T<r:Issuer>i</r:Issuer></r:Root>', after=False
+    )
+    assert root.index(signature) == 0 and root.text == "T"
+    root.text, signature.tail = None, "T"
+    assert _digest_matches(root, signature, reference)
+
+
+def test_text_after_a_signature_is_kept_where_the_previous_sibling_had_none() -> None:
+    root, signature, reference = _signed(
+        f'<r:Root xmlns:r="{NS}" ID="_r"><r:Issuer>i</r:Issuer>T<r:B>b</r:B></r:Root>', after=True
+    )
+    issuer = root.find(f"{{{NS}}}Issuer")
+    assert signature.getprevious() is issuer and issuer.tail == "T"
+    issuer.tail, signature.tail = None, "T"
+    assert _digest_matches(root, signature, reference)
+
+
+def test_text_after_a_signature_is_appended_to_what_came_before() -> None:
+    root, signature, reference = _signed(
+        f'<r:Root xmlns:r="{NS}" ID="_r">AB<r:Issuer>i</r:Issuer>CD<r:B>b</r:B></r:Root>',
+        after=True,
+    )
+    issuer = root.find(f"{{{NS}}}Issuer")
+    issuer.tail, signature.tail = "C", "D"
+    assert _digest_matches(root, signature, reference)
+    root2, signature2, reference2 = _signed(
+        f'<r:Root xmlns:r="{NS}" ID="_r">AB<r:Issuer>i</r:Issuer></r:Root>', after=False
+    )
+    root2.text, signature2.tail = "A", "B"
+    assert _digest_matches(root2, signature2, reference2)
+
+
+def test_a_wrapped_digest_value_is_read_whole() -> None:
+    root, signature, reference = _signed(
+        f'<r:Root xmlns:r="{NS}" ID="_r"><r:Issuer>i</r:Issuer></r:Root>', after=True
+    )
+    value = reference.find(f"{DS}DigestValue")
+    value.text = _wrap(value.text, 8)
+    assert _digest_matches(root, signature, reference)
+
+
+@pytest.mark.parametrize("prefix_list", [None, ""])
+def test_inclusive_namespaces_without_prefixes_name_no_prefix(prefix_list: str | None) -> None:
+    # ``XXXX`` is declared on the element but not used: exclusive c14n leaves it out, so the
+    # digest matches only if an InclusiveNamespaces without prefixes adds none.
+    root, signature, reference = _signed(
+        f'<r:Root xmlns:r="{NS}" xmlns:XXXX="urn:unused" ID="_r"><r:Issuer>i</r:Issuer></r:Root>',
+        after=True,
+    )
+    transform = reference.findall(f"{DS}Transforms/{DS}Transform")[1]
+    inclusive = etree.SubElement(transform, f"{{{EXC_NS}}}InclusiveNamespaces")
+    if prefix_list is not None:
+        inclusive.set("PrefixList", prefix_list)
+    assert _digest_matches(root, signature, reference)
+
+
+def test_inclusive_namespaces_with_a_prefix_keep_it() -> None:
+    root, signature, reference = _signed(
+        f'<r:Root xmlns:r="{NS}" xmlns:u="urn:unused" ID="_r"><r:Issuer>i</r:Issuer></r:Root>',
+        after=True,
+    )
+    transform = reference.findall(f"{DS}Transforms/{DS}Transform")[1]
+    etree.SubElement(transform, f"{{{EXC_NS}}}InclusiveNamespaces").set("PrefixList", "u")
+    # Signed without ``u``; the diagnosis now includes it, so the digest differs.
+    assert not _digest_matches(root, signature, reference)
+
+
+# --- _explain_failure and signed_text --------------------------------------------------
+
+
+def test_the_explanations_say_what_went_wrong() -> None:
+    document = f'<r:Root xmlns:r="{NS}" ID="_r"><r:Issuer>i</r:Issuer><r:B>b</r:B></r:Root>'
+    trusted = [OTHER.trusted(issuer="x")]
+    root, signature, reference = _signed(document, after=True)
+    root.find(f"{{{NS}}}B").text = "c"
+    changed = _explain_failure(root, signature, reference, trusted)
+    assert type(changed) is DigestMismatch
+    assert str(changed) == "the signed content or its digest was changed"
+    root, signature, reference = _signed(document, after=True)
+    stranger = _explain_failure(root, signature, reference, trusted)
+    assert type(stranger) is UntrustedKey
+    assert str(stranger) == (
+        "signed with a key that is not in the trust store (KeyInfo is ignored)"
+    )
+    root, signature, reference = _signed(document, after=True)
+    invalid = _explain_failure(root, signature, reference, [KEY.trusted(issuer="x")])
+    assert type(invalid) is SignatureInvalid
+    assert str(invalid) == "the signature does not verify with any trusted key"
+
+
+def test_signed_text_reads_a_leaf_and_refuses_mixed_content() -> None:
+    leaf = etree.fromstring(f'<r:V xmlns:r="{NS}">一</r:V>')
+    assert signed_text(leaf) == "一"
+    assert signed_text(etree.fromstring(f'<r:V xmlns:r="{NS}"/>')) == ""
+    mixed = etree.fromstring(f'<r:V xmlns:r="{NS}">a<r:W/>b</r:V>')
+    with pytest.raises(MixedContent) as refused:
+        signed_text(mixed)
+    assert str(refused.value) == f"{{{NS}}}V has child nodes; its text is not one value"
+
+
+def test_an_ec_key_is_not_an_rsa_key_value() -> None:
+    # KEY is an EC key: its certificate's key compares equal to itself and nothing else.
+    assert isinstance(KEY.public_key, ec.EllipticCurvePublicKey)
+    assert KEY.public_key != OTHER.public_key
