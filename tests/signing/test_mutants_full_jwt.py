@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections import deque
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,7 +31,7 @@ from signing.errors import (
     WrongAudience,
     WrongIssuer,
 )
-from signing.jws import parse_compact
+from signing.jws import parse_compact, sign_jws
 from signing.jwt import (
     DEFAULT_LEEWAY,
     MAX_LIFETIME,
@@ -378,3 +379,18 @@ def test_decode_unverified_names_unreadable_claims() -> None:
     with pytest.raises(MalformedToken) as broken:
         decode_unverified(f"{header}.bm90.")
     assert str(broken.value) == "claims is not JSON"
+
+
+def test_issue_jwt_writes_any_sequence_of_audiences_as_a_list(ec_jwt_key: SigningKey) -> None:
+    token = issue_jwt({}, key=ec_jwt_key, issuer=A, audience=deque([B, A]), typ=TYP, now=T0)
+    assert json.loads(_payload(token))["aud"] == [B, A]
+
+
+def test_verify_jwt_names_a_payload_that_is_not_a_claim_set(ec_jwt_key: SigningKey) -> None:
+    trust = TrustStore([ec_jwt_key.trusted(issuer=A)])
+    for payload, message in ((b"[1]", "claims is not a JSON object"), (b"{", "claims is not JSON")):
+        token = sign_jws(payload, key=ec_jwt_key, purpose="jwt", typ=TYP, now=T0)
+        with pytest.raises(MalformedToken) as refused:
+            verify_jwt(token, trust=trust, issuer=A, audience=B, typ=TYP,
+                       replay_cache=MemoryReplayCache(), now=T0)  # fmt: skip
+        assert str(refused.value) == message

@@ -152,6 +152,16 @@ def test_a_memory_entry_is_forgotten_at_its_expiry_not_after() -> None:
     assert len(cache) == 1
 
 
+def test_a_memory_cache_holds_200_000_live_entries_by_default() -> None:
+    cache = MemoryReplayCache()
+    expiry = T0 + timedelta(seconds=10)
+    for n in range(200_000):
+        assert cache.first_use(str(n), expires_at=expiry, now=T0)
+    with pytest.raises(ReplayCacheUnavailable):
+        cache.first_use("one more", expires_at=expiry, now=T0)
+    assert len(cache) == 200_000
+
+
 def test_a_full_memory_cache_says_so() -> None:
     cache = MemoryReplayCache(max_entries=1)
     assert cache.first_use("a", expires_at=T0 + timedelta(seconds=10), now=T0)
