@@ -21,6 +21,9 @@ from signing.xmldsig import (
     _digest_matches,
     _explain_failure,
     _keyinfo_public_keys,
+    _xmlsec_keys,
+    _xmlsec_private_key,
+    _xmlsec_public_key,
     sign_element,
     signed_text,
 )
@@ -293,3 +296,15 @@ def test_an_ec_key_is_not_an_rsa_key_value() -> None:
     # KEY is an EC key: its certificate's key compares equal to itself and nothing else.
     assert isinstance(KEY.public_key, ec.EllipticCurvePublicKey)
     assert KEY.public_key != OTHER.public_key
+
+
+def test_one_xmlsec_key_is_built_per_key_object_and_kept() -> None:
+    trusted = KEY.trusted(issuer="x")
+    public = _xmlsec_public_key(trusted)
+    assert _xmlsec_public_key(trusted) is public
+    assert _xmlsec_keys[trusted] is public
+    private = _xmlsec_private_key(KEY)
+    assert _xmlsec_private_key(KEY) is private
+    assert _xmlsec_keys[KEY] is private
+    # Another key object for the same key gets its own.
+    assert _xmlsec_public_key(KEY.trusted(issuer="x")) is not public
