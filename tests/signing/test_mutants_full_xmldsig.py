@@ -9,14 +9,24 @@ wrapping of base64 and every unreadable KeyInfo entry is checked for what it yie
 from __future__ import annotations
 
 import base64
+import dataclasses
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from lxml import etree
 
-from signing.errors import DigestMismatch, MixedContent, SignatureInvalid, UntrustedKey
+from signing.algorithms import RSA_SHA256, RSA_SHA512, SHA512
+from signing.errors import (
+    ConfigurationError,
+    DigestMismatch,
+    MixedContent,
+    SignatureInvalid,
+    UntrustedKey,
+)
+from signing.keys import SigningKey, signing_key
+from signing.truststore import TrustStore
 from signing.xmldsig import (
     _digest_matches,
     _explain_failure,
@@ -26,6 +36,7 @@ from signing.xmldsig import (
     _xmlsec_public_key,
     sign_element,
     signed_text,
+    verify_xml,
 )
 from tests.signing.test_mutants_xmldsig import KEY, NOW, OTHER
 
@@ -308,3 +319,71 @@ def test_one_xmlsec_key_is_built_per_key_object_and_kept() -> None:
     assert _xmlsec_keys[KEY] is private
     # Another key object for the same key gets its own.
     assert _xmlsec_public_key(KEY.trusted(issuer="x")) is not public
+
+
+# --- sign_element and sign_xml ---------------------------------------------------------
+
+ED = signing_key(ed25519.Ed25519PrivateKey.generate(), purposes={"saml"}, validity=KEY.validity)
+RSA_KEY = signing_key(RSA, purposes={"saml"}, validity=KEY.validity)
+
+
+def _element(id_attribute: str = "ID") -> Any:
+    return etree.fromstring(
+        f'<r:Root xmlns:r="{NS}" {id_attribute}="_r"><r:Issuer>i</r:Issuer></r:Root>'
+    )
+
+
+def _sign_refusal(key: SigningKey, **options: Any) -> str:
+    with pytest.raises(ConfigurationError) as refused:
+        sign_element(_element(), key=key, purpose="saml", now=NOW, **options)
+    return str(refused.value)
+
+
+def test_a_key_without_xml_methods_may_not_sign_xml() -> None:
+    assert ED.xml_signature_methods == ()
+    assert _sign_refusal(ED) == f"key {ED.kid} may not sign XML with any method"
+
+
+def test_a_method_off_the_keys_list_is_refused_even_if_xmlsec_has_it() -> None:
+    assert _sign_refusal(KEY, signature_method=RSA_SHA256) == (
+        f"key {KEY.kid} may not sign XML with {RSA_SHA256}"
+    )
+    assert _sign_refusal(RSA_KEY, signature_method=RSA_SHA512 + "x") == (
+        f"key {RSA_KEY.kid} may not sign XML with {RSA_SHA512}x"
+    )
+
+
+def test_a_method_on_the_keys_list_that_xmlsec_lacks_is_refused() -> None:
+    listed = dataclasses.replace(KEY, xml_signature_methods=("urn:sm2-sm3",))
+    assert _sign_refusal(listed) == f"key {KEY.kid} may not sign XML with urn:sm2-sm3"
+
+
+def test_a_digest_off_the_allow_list_is_refused() -> None:
+    sha1 = "http://www.w3.org/2000/09/xmldsig#sha1"
+    assert _sign_refusal(KEY, digest_method=sha1) == f"digest {sha1} is not allowed"
+
+
+def test_the_signature_is_written_with_the_ds_prefix() -> None:
+    element = _element()
+    signature = sign_element(element, key=KEY, purpose="saml", now=NOW)
+    assert signature.prefix == "ds"
+    assert b"<ds:Signature " in etree.tostring(element)
+
+
+@pytest.mark.parametrize("id_attribute", ["ID", "Id", "id"])
+def test_an_element_identified_by_any_id_attribute_is_signed(id_attribute: str) -> None:
+    element = _element(id_attribute)
+    sign_element(
+        element, key=RSA_KEY, purpose="saml", signature_method=RSA_SHA512,
+        digest_method=SHA512, now=NOW,
+    )  # fmt: skip
+    document = etree.tostring(element)
+    read = etree.fromstring(document)
+    method = read.find(f"{DS}Signature/{DS}SignedInfo/{DS}SignatureMethod")
+    digest = read.find(f"{DS}Signature/{DS}SignedInfo/{DS}Reference/{DS}DigestMethod")
+    assert (method.get("Algorithm"), digest.get("Algorithm")) == (RSA_SHA512, SHA512)
+    trust = TrustStore([RSA_KEY.trusted(issuer="x")])
+    verified = verify_xml(
+        document, trust=trust, issuer="x", purpose="saml", element_tag=f"{{{NS}}}Root", now=NOW
+    )
+    assert verified.get(id_attribute) == "_r"
