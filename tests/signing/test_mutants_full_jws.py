@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from jwt.algorithms import RSAPSSAlgorithm
 
 from signing.errors import (
     AlgorithmNotAllowed,
@@ -32,6 +35,7 @@ from signing.jws import (
     normalise_typ,
     parse_compact,
     parse_json_object,
+    register_jws_algorithm,
     sign_jws,
     verify_jws,
 )
@@ -332,3 +336,24 @@ def test_verify_jws_passes_typ_issuer_and_purpose_on(ec_jws_key: SigningKey) -> 
     with pytest.raises(SigningError) as other_purpose:
         verify_jws(token, trust=trust, issuer=A, purpose="saml", typ=TYP, now=T0)
     assert str(other_purpose.value) == f"no key with this kid is trusted for issuer {A!r}"
+
+
+class _UnavailableAlgorithm(RSAPSSAlgorithm):
+    """A plug-in whose backend is missing (as SM2 would be without its library)."""
+
+    def prepare_key(self, key: Any) -> Any:
+        raise NotImplementedError("backend not installed")
+
+
+def test_a_registered_algorithm_without_its_backend_is_not_available(
+    rsa_jws_key: SigningKey,
+) -> None:
+    name = f"X-UNAVAILABLE-{uuid.uuid4().hex[:8]}"
+    register_jws_algorithm(name, _UnavailableAlgorithm(RSAPSSAlgorithm.SHA256))
+    key = dataclasses.replace(rsa_jws_key, jws_algorithms=(name,))
+    header = _b64(json.dumps({"alg": name, "typ": TYP, "kid": key.kid}).encode())
+    token = f"{header}.{_b64(b'{}')}.{_b64(b'signature')}"
+    trust = TrustStore([key.trusted(issuer=A)])
+    with pytest.raises(AlgorithmNotAllowed) as refused:
+        verify_jws(token, trust=trust, issuer=A, purpose="jwt", typ=TYP, now=T0)
+    assert str(refused.value) == f"algorithm {name!r} is not available"
