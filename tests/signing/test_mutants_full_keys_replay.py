@@ -18,10 +18,16 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from signing.certificates import issue_member_certificate, issue_root_certificate, verify_issued_by
-from signing.errors import KeyExpired, KeyNotYetValid, ReplayCacheUnavailable, UntrustedCertificate
+from signing.errors import (
+    KeyExpired,
+    KeyNotYetValid,
+    ReplayCacheUnavailable,
+    UntrustedCertificate,
+    UntrustedKey,
+)
 from signing.keys import Purpose, SigningKey, Validity, generate_private_key, signing_key
 from signing.replay import MemoryReplayCache, RedisReplayCache
-from signing.truststore import TrustStore, jwk_with_metadata, trusted_keys_from_jwks
+from signing.truststore import TrustStore, jwk_with_metadata, trusted_keys_from_jwks, usable_keys
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 VALIDITY = Validity(T0 - timedelta(days=1), T0 + timedelta(days=1))
@@ -223,3 +229,33 @@ def test_an_unreachable_redis_is_named_by_its_error() -> None:
     with pytest.raises(ReplayCacheUnavailable) as refused:
         RedisReplayCache(client).first_use("k", expires_at=T0 + timedelta(seconds=5), now=T0)
     assert str(refused.value) == "redis: ConnectionError"
+
+
+# --- usable_keys and key_by_id ---------------------------------------------------------
+
+
+def _store(*validities: Validity) -> TrustStore:
+    return TrustStore(
+        signing_key(generate_private_key("ec-p256"), purposes={"saml"}, validity=v).trusted(
+            issuer="https://a.test"
+        )
+        for v in validities
+    )
+
+
+def test_usable_keys_say_why_there_are_none() -> None:
+    early = Validity(T0 + timedelta(days=1), T0 + timedelta(days=2))
+    late = Validity(T0 - timedelta(days=2), T0 - timedelta(days=1))
+    options: dict[str, Any] = {"issuer": "https://a.test", "purpose": "saml", "at": T0}
+    with pytest.raises(KeyNotYetValid) as not_yet:
+        usable_keys(_store(early, early), **options)
+    assert str(not_yet.value) == "no key of 'https://a.test' is valid yet"
+    for store in (_store(late), _store(early, late), _store(late, early)):
+        with pytest.raises(KeyExpired) as expired:
+            usable_keys(store, **options)
+        assert str(expired.value) == "every key of 'https://a.test' for 'saml' has expired"
+    with pytest.raises(UntrustedKey) as unknown:
+        usable_keys(_store(early), issuer="https://a.test", purpose="jwt", at=T0)
+    assert str(unknown.value) == "no key is trusted for issuer 'https://a.test' and purpose 'jwt'"
+    store = _store(late, VALIDITY, early)
+    assert [k.validity for k in usable_keys(store, **options)] == [VALIDITY]

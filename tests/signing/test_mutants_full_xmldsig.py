@@ -17,17 +17,22 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from lxml import etree
 
-from signing.algorithms import RSA_SHA256, RSA_SHA512, SHA512
+from signing.algorithms import C14N, EXC_C14N, RSA_SHA256, RSA_SHA512, SHA512
 from signing.errors import (
+    CommentInSignedContent,
     ConfigurationError,
     DigestMismatch,
+    DisallowedTransform,
     MixedContent,
+    ProcessingInstructionInSignedContent,
     SignatureInvalid,
     UntrustedKey,
 )
 from signing.keys import SigningKey, signing_key
 from signing.truststore import TrustStore
 from signing.xmldsig import (
+    _check_c14n_node,
+    _check_no_comments_or_pis,
     _digest_matches,
     _explain_failure,
     _keyinfo_public_keys,
@@ -387,3 +392,41 @@ def test_an_element_identified_by_any_id_attribute_is_signed(id_attribute: str) 
         document, trust=trust, issuer="x", purpose="saml", element_tag=f"{{{NS}}}Root", now=NOW
     )
     assert verified.get(id_attribute) == "_r"
+
+
+# --- the checks before xmlsec ----------------------------------------------------------
+
+
+def test_comments_and_processing_instructions_inside_are_named() -> None:
+    with pytest.raises(CommentInSignedContent) as comment:
+        _check_no_comments_or_pis(etree.fromstring("<r><a>x<!-- c --></a></r>"))
+    assert str(comment.value) == "comments are not accepted inside signed content"
+    with pytest.raises(ProcessingInstructionInSignedContent) as instruction:
+        _check_no_comments_or_pis(etree.fromstring("<r><a>x<?pi data?></a></r>"))
+    assert str(instruction.value) == (
+        "processing instructions are not accepted inside signed content"
+    )
+    _check_no_comments_or_pis(etree.fromstring("<r><a>x</a></r>"))
+
+
+@pytest.mark.parametrize(
+    ("algorithm", "named"),
+    [
+        ("http://www.w3.org/TR/1999/REC-xslt-19991116", "XSLT"),
+        ("http://www.w3.org/TR/1999/REC-xpath-19991116", "XPath"),
+        ("http://www.w3.org/2002/06/xmldsig-filter2", "XPath Filter 2.0"),
+        ("http://www.w3.org/2000/09/xmldsig#base64", "base64"),
+        ("urn:other", "urn:other"),
+    ],
+)
+def test_a_dangerous_transform_is_named(algorithm: str, named: str) -> None:
+    node = etree.fromstring(f'<ds:Transform xmlns:ds="{DS_NS}" Algorithm="{algorithm}"/>')
+    with pytest.raises(DisallowedTransform) as refused:
+        _check_c14n_node(node, DisallowedTransform)
+    assert str(refused.value) == f"{named} is not allowed"
+
+
+@pytest.mark.parametrize("algorithm", [EXC_C14N, C14N])
+def test_an_allowed_canonicalization_is_returned(algorithm: str) -> None:
+    node = etree.fromstring(f'<ds:Transform xmlns:ds="{DS_NS}" Algorithm="{algorithm}"/>')
+    assert _check_c14n_node(node, DisallowedTransform) == algorithm
