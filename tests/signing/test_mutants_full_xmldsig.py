@@ -31,6 +31,7 @@ from signing.errors import (
 from signing.keys import SigningKey, signing_key
 from signing.truststore import TrustStore
 from signing.xmldsig import (
+    _check_algorithms,
     _check_c14n_node,
     _check_no_comments_or_pis,
     _digest_matches,
@@ -430,3 +431,16 @@ def test_a_dangerous_transform_is_named(algorithm: str, named: str) -> None:
 def test_an_allowed_canonicalization_is_returned(algorithm: str) -> None:
     node = etree.fromstring(f'<ds:Transform xmlns:ds="{DS_NS}" Algorithm="{algorithm}"/>')
     assert _check_c14n_node(node, DisallowedTransform) == algorithm
+
+
+def test_parameters_of_the_enveloped_transform_are_refused_by_name() -> None:
+    root, signature, reference = _signed(
+        f'<r:Root xmlns:r="{NS}" ID="_r"><r:Issuer>i</r:Issuer></r:Root>', after=True
+    )
+    signed_info = signature.find(f"{DS}SignedInfo")
+    assert _check_algorithms(signed_info, reference) == KEY.xml_signature_methods[0]
+    enveloped = reference.findall(f"{DS}Transforms/{DS}Transform")[0]
+    etree.SubElement(enveloped, f"{DS}XPath").text = "1"
+    with pytest.raises(DisallowedTransform) as refused:
+        _check_algorithms(signed_info, reference)
+    assert str(refused.value) == "enveloped-signature takes no parameters"
