@@ -434,7 +434,7 @@ def test_an_allowed_canonicalization_is_returned(algorithm: str) -> None:
 
 
 def test_parameters_of_the_enveloped_transform_are_refused_by_name() -> None:
-    root, signature, reference = _signed(
+    _, signature, reference = _signed(
         f'<r:Root xmlns:r="{NS}" ID="_r"><r:Issuer>i</r:Issuer></r:Root>', after=True
     )
     signed_info = signature.find(f"{DS}SignedInfo")
