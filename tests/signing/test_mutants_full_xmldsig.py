@@ -9,7 +9,9 @@ wrapping of base64 and every unreadable KeyInfo entry is checked for what it yie
 from __future__ import annotations
 
 import base64
+import copy
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -19,17 +21,27 @@ from lxml import etree
 
 from signing.algorithms import C14N, EXC_C14N, RSA_SHA256, RSA_SHA512, SHA512
 from signing.errors import (
+    AmbiguousSignedElement,
     CommentInSignedContent,
     ConfigurationError,
     DigestMismatch,
     DisallowedTransform,
+    MalformedSignature,
     MixedContent,
+    MultipleSignatures,
     ProcessingInstructionInSignedContent,
+    ReferenceMismatch,
     SignatureInvalid,
+    SignatureMissing,
+    SignedElementIdInvalid,
+    SignedElementMissing,
+    SigningError,
     UntrustedKey,
+    XmlTooLarge,
 )
 from signing.keys import SigningKey, signing_key
 from signing.truststore import TrustStore
+from signing.xml_parsing import XmlLimits
 from signing.xmldsig import (
     _check_algorithms,
     _check_c14n_node,
@@ -41,10 +53,11 @@ from signing.xmldsig import (
     _xmlsec_private_key,
     _xmlsec_public_key,
     sign_element,
+    sign_xml,
     signed_text,
     verify_xml,
 )
-from tests.signing.test_mutants_xmldsig import KEY, NOW, OTHER
+from tests.signing.test_mutants_xmldsig import DOCUMENT, KEY, NOW, OTHER
 
 DS_NS = "http://www.w3.org/2000/09/xmldsig#"
 DS = f"{{{DS_NS}}}"
@@ -444,3 +457,107 @@ def test_parameters_of_the_enveloped_transform_are_refused_by_name() -> None:
     with pytest.raises(DisallowedTransform) as refused:
         _check_algorithms(signed_info, reference)
     assert str(refused.value) == "enveloped-signature takes no parameters"
+
+
+# --- verify_xml's refusals before xmlsec, word for word --------------------------------
+
+ROOT_TAG = f"{{{NS}}}Root"
+SIGNED = sign_xml(DOCUMENT, key=KEY, purpose="saml", element_id="_root", after=None, now=NOW)
+
+
+def _changed(change: Callable[[Any], None]) -> bytes:
+    root = etree.fromstring(SIGNED)
+    change(root)
+    return etree.tostring(root)
+
+
+def _refusal(document: bytes, **options: Any) -> tuple[type[Exception], str]:
+    trust = TrustStore([KEY.trusted(issuer="https://idp.test/md")])
+    settings: dict[str, Any] = {"element_tag": ROOT_TAG, **options}
+    with pytest.raises(SigningError) as refused:
+        verify_xml(document, trust=trust, issuer="https://idp.test/md", purpose="saml",
+                   now=NOW, **settings)  # fmt: skip
+    return type(refused.value), str(refused.value)
+
+
+def test_the_signed_document_itself_verifies() -> None:
+    trust = TrustStore([KEY.trusted(issuer="https://idp.test/md")])
+    element = verify_xml(SIGNED, trust=trust, issuer="https://idp.test/md", purpose="saml",
+                         element_tag=ROOT_TAG, now=NOW)  # fmt: skip
+    assert element.get("ID") == "_root"
+
+
+def test_verify_xml_uses_the_limits_given() -> None:
+    assert _refusal(SIGNED, limits=XmlLimits(max_bytes=100)) == (
+        XmlTooLarge, f"document is {len(SIGNED)} bytes; the limit is 100",
+    )  # fmt: skip
+
+
+def test_a_missing_or_doubled_element_is_named() -> None:
+    other = f"{{{NS}}}Other"
+    assert _refusal(SIGNED, element_tag=other) == (SignedElementMissing, f"no {other} element")
+    doubled = b"<w>" + SIGNED.split(b"?>", 1)[1] + SIGNED.split(b"?>", 1)[1].replace(
+        b'ID="_root"', b'ID="_twin"', 1
+    ) + b"</w>"  # fmt: skip
+    assert _refusal(doubled) == (
+        AmbiguousSignedElement,
+        f"2 {ROOT_TAG} elements; exactly one is accepted (signature wrapping?)",
+    )
+
+
+def test_an_element_without_exactly_one_id_is_named() -> None:
+    def two_ids(root: Any) -> None:
+        root.set("Id", "_other")
+
+    assert _refusal(_changed(two_ids)) == (
+        SignedElementIdInvalid, f"{ROOT_TAG} needs exactly one non-empty ID (ID, Id, id)",
+    )  # fmt: skip
+
+
+def test_a_missing_or_doubled_signature_is_named() -> None:
+    def unsigned(root: Any) -> None:
+        root.remove(root.find(f"{DS}Signature"))
+
+    def doubled(root: Any) -> None:
+        root.append(copy.deepcopy(root.find(f"{DS}Signature")))
+
+    assert _refusal(_changed(unsigned)) == (
+        SignatureMissing, f"{ROOT_TAG} has no ds:Signature child",
+    )  # fmt: skip
+    assert _refusal(_changed(doubled)) == (
+        MultipleSignatures, f"{ROOT_TAG} has 2 ds:Signature children",
+    )  # fmt: skip
+
+
+def test_a_signature_of_the_wrong_shape_is_named() -> None:
+    def with_object(root: Any) -> None:
+        etree.SubElement(root.find(f"{DS}Signature"), f"{DS}Object")
+
+    def without_value(root: Any) -> None:
+        signature = root.find(f"{DS}Signature")
+        signature.remove(signature.find(f"{DS}SignatureValue"))
+
+    def two_key_infos(root: Any) -> None:
+        signature = root.find(f"{DS}Signature")
+        signature.append(copy.deepcopy(signature.find(f"{DS}KeyInfo")))
+
+    def two_references(root: Any) -> None:
+        signed_info = root.find(f"{DS}Signature/{DS}SignedInfo")
+        signed_info.append(copy.deepcopy(signed_info.find(f"{DS}Reference")))
+
+    def elsewhere(root: Any) -> None:
+        root.find(f"{DS}Signature/{DS}SignedInfo/{DS}Reference").set("URI", "#_other")
+
+    assert _refusal(_changed(with_object)) == (
+        MalformedSignature, f"unexpected content in {DS}Signature",
+    )  # fmt: skip
+    assert _refusal(_changed(without_value)) == (
+        MalformedSignature, f"{DS}Signature needs exactly one {DS}SignatureValue",
+    )  # fmt: skip
+    assert _refusal(_changed(two_key_infos)) == (MalformedSignature, "more than one ds:KeyInfo")
+    assert _refusal(_changed(two_references)) == (
+        ReferenceMismatch, "exactly one ds:Reference expected, found 2",
+    )  # fmt: skip
+    assert _refusal(_changed(elsewhere)) == (
+        ReferenceMismatch, "the signature's Reference does not point at the consumed element",
+    )  # fmt: skip
