@@ -15,10 +15,12 @@ from typing import Any
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, x25519
 
+from signing.algorithms import ECDSA_SHA384, default_jws_algorithms, default_xml_signature_methods
 from signing.certificates import issue_member_certificate, issue_root_certificate, verify_issued_by
 from signing.errors import (
+    ConfigurationError,
     KeyExpired,
     KeyNotYetValid,
     ReplayCacheUnavailable,
@@ -259,3 +261,20 @@ def test_usable_keys_say_why_there_are_none() -> None:
     assert str(unknown.value) == "no key is trusted for issuer 'https://a.test' and purpose 'jwt'"
     store = _store(late, VALIDITY, early)
     assert [k.validity for k in usable_keys(store, **options)] == [VALIDITY]
+
+
+# --- default allow-lists ---------------------------------------------------------------
+
+
+def test_default_allow_lists_by_key_type_and_curve() -> None:
+    p384 = ec.generate_private_key(ec.SECP384R1()).public_key()
+    assert default_jws_algorithms(p384) == ("ES384",)
+    assert default_xml_signature_methods(p384) == (ECDSA_SHA384,)
+    p521 = ec.generate_private_key(ec.SECP521R1()).public_key()
+    for function in (default_jws_algorithms, default_xml_signature_methods):
+        with pytest.raises(ConfigurationError) as curve:
+            function(p521)
+        assert str(curve.value) == "unsupported curve secp521r1"
+        with pytest.raises(ConfigurationError) as kind:
+            function(x25519.X25519PrivateKey.generate().public_key())  # type: ignore[arg-type]
+        assert str(kind.value) == "unsupported key type X25519PublicKey"

@@ -25,6 +25,8 @@ from signing.errors import (
     CommentInSignedContent,
     ConfigurationError,
     DigestMismatch,
+    DisallowedDigestAlgorithm,
+    DisallowedSignatureAlgorithm,
     DisallowedTransform,
     MalformedSignature,
     MixedContent,
@@ -561,3 +563,58 @@ def test_a_signature_of_the_wrong_shape_is_named() -> None:
     assert _refusal(_changed(elsewhere)) == (
         ReferenceMismatch, "the signature's Reference does not point at the consumed element",
     )  # fmt: skip
+
+
+def test_transform_lists_out_of_order_or_doubled_are_refused_by_name() -> None:
+    _, signature, reference = _signed(
+        f'<r:Root xmlns:r="{NS}" ID="_r"><r:Issuer>i</r:Issuer></r:Root>', after=True
+    )
+    signed_info = signature.find(f"{DS}SignedInfo")
+    enveloped, c14n = reference.findall(f"{DS}Transforms/{DS}Transform")
+    transforms = reference.find(f"{DS}Transforms")
+    transforms.remove(enveloped)
+    transforms.append(enveloped)  # c14n first, then enveloped
+    with pytest.raises(DisallowedTransform) as order:
+        _check_algorithms(signed_info, reference)
+    assert str(order.value) == "transforms must be enveloped-signature, then at most one c14n"
+    transforms.remove(c14n)
+    transforms.append(copy.deepcopy(enveloped))  # enveloped twice
+    with pytest.raises(DisallowedTransform) as twice:
+        _check_algorithms(signed_info, reference)
+    assert str(twice.value) == "enveloped-signature must occur once"
+
+
+def test_a_digest_method_off_the_list_is_refused_by_name() -> None:
+    _, signature, reference = _signed(
+        f'<r:Root xmlns:r="{NS}" ID="_r"><r:Issuer>i</r:Issuer></r:Root>', after=True
+    )
+    sha1 = "http://www.w3.org/2000/09/xmldsig#sha1"
+    reference.find(f"{DS}DigestMethod").set("Algorithm", sha1)
+    with pytest.raises(DisallowedDigestAlgorithm) as refused:
+        _check_algorithms(signature.find(f"{DS}SignedInfo"), reference)
+    assert str(refused.value) == f"digest method {sha1} is not allowed"
+
+
+def test_a_trusted_key_not_allowed_the_method_is_named() -> None:
+    narrow = dataclasses.replace(
+        KEY.trusted(issuer="https://idp.test/md"), xml_signature_methods=frozenset()
+    )
+    with pytest.raises(DisallowedSignatureAlgorithm) as refused:
+        verify_xml(SIGNED, trust=TrustStore([narrow]), issuer="https://idp.test/md",
+                   purpose="saml", element_tag=ROOT_TAG, now=NOW)  # fmt: skip
+    assert str(refused.value) == (
+        f"no trusted key of 'https://idp.test/md' may use {KEY.xml_signature_methods[0]}"
+    )
+
+
+def test_the_signer_is_found_among_several_trusted_keys() -> None:
+    # The ID is registered once for the document, before the first key is tried.
+    others = [
+        signing_key(ec.generate_private_key(ec.SECP256R1()), purposes={"saml"},
+                    validity=KEY.validity).trusted(issuer="https://idp.test/md")
+        for _ in range(2)
+    ]  # fmt: skip
+    trust = TrustStore([*others, KEY.trusted(issuer="https://idp.test/md")])
+    element = verify_xml(SIGNED, trust=trust, issuer="https://idp.test/md", purpose="saml",
+                         element_tag=ROOT_TAG, now=NOW)  # fmt: skip
+    assert element.get("ID") == "_root"
