@@ -335,9 +335,12 @@ def test_one_xmlsec_key_is_built_per_key_object_and_kept() -> None:
     public = _xmlsec_public_key(trusted)
     assert _xmlsec_public_key(trusted) is public
     assert _xmlsec_keys[trusted] is public
-    private = _xmlsec_private_key(KEY)
-    assert _xmlsec_private_key(KEY) is private
-    assert _xmlsec_keys[KEY] is private
+    # A key object of its own: one cached by another test would hide a cache never written.
+    fresh = signing_key(ec.generate_private_key(ec.SECP256R1()), purposes={"saml"},
+                        validity=KEY.validity)  # fmt: skip
+    private = _xmlsec_private_key(fresh)
+    assert _xmlsec_private_key(fresh) is private
+    assert _xmlsec_keys[fresh] is private
     # Another key object for the same key gets its own.
     assert _xmlsec_public_key(KEY.trusted(issuer="x")) is not public
 
