@@ -45,6 +45,15 @@ _DTD_MARKERS = (b"<!DOCTYPE", b"<!ENTITY", b"<!ELEMENT", b"<!ATTLIST", b"<!NOTAT
 _local = threading.local()
 
 
+class _RefuseExternal(etree.Resolver):
+    """libxml2 still opens an external DTD named by a DOCTYPE (and applies its default
+    attributes) with ``load_dtd=False`` once ``collect_ids`` is off: every load that
+    reaches the parser is refused here, behind the byte screen that refuses DOCTYPEs."""
+
+    def resolve(self, url: str | None, pubid: str | None, context: Any) -> Any:
+        raise XmlDoctypeForbidden(f"external DTDs and entities are never loaded ({url})")
+
+
 def _parser() -> Any:
     # One parser per thread: lxml parser objects keep per-parse state.
     parser = getattr(_local, "parser", None)
@@ -60,6 +69,7 @@ def _parser() -> Any:
             # xml:id would otherwise become a libxml2 ID behind our back.
             collect_ids=False,
         )
+        parser.resolvers.add(_RefuseExternal())
         _local.parser = parser
     return parser
 

@@ -130,3 +130,27 @@ def test_depth_goes_back_one_level_per_closed_element() -> None:
     assert _refusal(b"<a><b><c/><c><d/></c></b></a>", limits) == (
         XmlTooDeep, "nesting deeper than 3",
     )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "doctype",
+    [
+        '<!DOCTYPE r SYSTEM "{url}">',
+        '<!DOCTYPE r PUBLIC "-//X//Y//EN" "{url}">',
+        '<!DOCTYPE r [<!ENTITY % p SYSTEM "{url}"> %p;]>',
+    ],
+)
+def test_the_parser_itself_never_loads_an_external_dtd(tmp_path, doctype: str) -> None:
+    """Behind the byte screen: lxml with load_dtd=False still opened a local DTD and
+    applied its default attributes (collect_ids=False); the parser's resolver refuses."""
+    dtd = tmp_path / "local.dtd"
+    dtd.write_text('<!ATTLIST r injected CDATA "from-a-local-file">', "utf-8")
+    document = f"<?xml version='1.0'?>{doctype.format(url=dtd.as_uri())}<r/>".encode()
+
+    def check() -> None:
+        from signing.xml_parsing import _parser
+
+        with pytest.raises(XmlDoctypeForbidden, match="external DTDs and entities are never"):
+            etree.fromstring(document, _parser())
+
+    _in_new_thread(check)
