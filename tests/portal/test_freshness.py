@@ -285,3 +285,24 @@ def test_facet_titles_are_read_for_the_facet_values_only(twins: Twins) -> None:
     assert items == [{"name": "fresh-org", "display_name": "fresh-org", "count": 1}]
     titles = [s for s in seen if "FROM catalog_group" in s]
     assert titles and all(" IN " in s for s in titles), titles
+
+
+def test_facet_titles_are_cached_and_a_new_title_is_seen_by_every_process(twins: Twins) -> None:
+    """Titles are cached per catalog revision; a rename in the other process moves it."""
+    searcher, renamer = twins.a.api("sysadmin"), twins.b.api("sysadmin")
+    org = f"titled-{secrets.token_hex(4)}"
+    assert searcher.post("organization_create", {"name": org, "title": "旧标题"}).ok
+    assert searcher.post("package_create", {"name": f"{org}-data", "owner_org": org}).ok
+    params = {"q": f"name:{org}-data", "facet.field": '["organization"]'}
+
+    def title() -> str:
+        answer = searcher.get("package_search", **params)
+        (item,) = answer.result["search_facets"]["organization"]["items"]
+        return str(item["display_name"])
+
+    assert title() == "旧标题"
+    seen = _statements(twins.portal(twins.a).engine)
+    assert title() == "旧标题"
+    assert not [s for s in seen if "FROM catalog_group" in s]  # the second time: cached
+    assert renamer.post("organization_patch", {"id": org, "title": "新标题"}).ok
+    assert title() == "新标题"

@@ -167,10 +167,20 @@ def _display_names(
 ) -> dict[tuple[str, str], str]:
     names: dict[tuple[str, str], str] = {}
     for field, organization in (("organization", True), ("groups", False)):
-        if facets.get(field):
-            found = repository.group_titles(ctx.session, facets[field], organization=organization)
+        if values := facets.get(field):
+            found = _group_titles(ctx, frozenset(values), organization=organization)
             names.update(((field, name), title) for name, title in found.items())
     for field in ("region_code", "province"):
         for code in facets.get(field, {}):
             names[(field, code)] = regions.name_of(code)
     return names
+
+
+def _group_titles(
+    ctx: ActionContext, names: frozenset[str], *, organization: bool
+) -> dict[str, str]:
+    """Titles are public and the same for every caller: kept per catalog revision."""
+    return ctx.cached(
+        ("group_titles", organization, names),
+        lambda: repository.group_titles(ctx.session, names, organization=organization),
+    )
