@@ -875,3 +875,74 @@ def test_purging_browser_sessions_counts_what_it_forgot(fed: InProcessFederation
         session.expire_all()
         assert all(sessions.load(session, t, purpose=sessions.SP, now=now) is None for t in expired)
         assert sessions.load(session, kept, purpose=sessions.SP, now=now) is not None
+
+
+# --- the pages' helpers: the "gone" page, redirects, what a page says about the audience --------
+
+
+def test_an_unknown_login_gets_the_gone_page_and_an_audit_record(
+    fed: InProcessFederation,
+) -> None:
+    from interregion.audit.models import AuditRecord
+
+    client = fed.client(HOME)
+    answer = client.get("/idp/totp", params={"r": "no-such-login"}, follow_redirects=False)
+    assert answer.status_code == 404
+    page = etree.HTML(answer.text)
+    assert page.findtext(".//*[@id='reason']") == "login-not-found"
+    detail = "".join(page.find(".//*[@id='refusal-detail']").itertext())
+    assert detail == (
+        "登录已过期或不属于本浏览器，请从服务重新开始 / "
+        "This login expired or belongs to another browser; start again from the service."
+    )
+    seq = int(page.findtext(".//*[@id='audit-seq']"))
+    with fed.node(HOME).transaction() as session:
+        record = session.get(AuditRecord, seq)
+        assert record is not None
+        assert (record.event, record.outcome, record.reason) == (
+            "idp.login-not-found", "refused", "login-not-found",
+        )  # fmt: skip
+        assert (record.actor, record.peer, record.detail["path"]) == ("", "", "/idp/totp")
+
+
+def test_each_step_is_reached_by_its_own_address(fed: InProcessFederation) -> None:
+    from interregion.sso import router_idp
+
+    web = fed.apps[HOME].state.web
+    for step in ("login", "totp", "consent", "unreachable"):
+        response = router_idp._go(web, step, "h/1 2", None)  # type: ignore[arg-type]
+        assert response.status_code == 303
+        assert response.headers["location"] == f"/idp/{step}?r=h%2F1+2"
+        assert "set-cookie" not in response.headers
+    with_cookie = router_idp._go(web, "login", "h", "token-2")
+    assert with_cookie.headers["location"] == "/idp/login?r=h"
+    assert with_cookie.headers["set-cookie"].startswith(f"delta_idp_{HOME}=token-2.")
+
+
+def test_the_pages_name_the_audience_from_the_standards_table() -> None:
+    from interregion.sso import router_idp, router_sp
+    from standards.regions import get
+
+    def row(region: str, kind: str, level: str) -> IdpAuthnRequest:
+        return IdpAuthnRequest(sp_region=region, kind=kind, min_level=level)
+
+    region = get(SP)
+    assert region is not None
+    assert router_idp._audience(row(SP, "saml", "high")) == {
+        "code": SP, "name": region.name, "name_en": region.name_en, "kind": "saml",
+        "level": Level.HIGH.label,
+    }  # fmt: skip
+    assert router_idp._audience(row("990000", "window", "low")) == {
+        "code": "990000", "name": "990000", "name_en": "990000", "kind": "window",
+        "level": Level.LOW.label,
+    }  # fmt: skip
+    home = get(HOME)
+    assert home is not None and home.short
+    assert router_sp._region_view(HOME) == {
+        "code": HOME, "name": home.name, "name_en": home.name_en, "short": home.short,
+    }  # fmt: skip
+    assert router_sp._level("high") is Level.HIGH
+    assert router_sp._level("no-such-level") is router_sp.SERVICE_LEVEL
+    assert (
+        router_sp._level("", Level.LOW) is Level.LOW and router_sp._level(None) is Level.SUBSTANTIAL
+    )
