@@ -160,12 +160,20 @@ def raw_http_run(
 def portal_catalogue(env: dict[str, str]) -> str:
     """Migrate the portal database ``env`` names and return its catalogue id."""
     subprocess.run([str(BIN / "delta"), "db", "upgrade"], env=env, check=True)
-    os.environ.update(env)
+    from delta.db import make_engine, make_session_factory
     from delta.settings import load_settings
     from open_portal.runtime import catalogue_id
 
-    settings = load_settings()
-    from delta.db import make_engine, make_session_factory
+    # The settings as the portal process will read them; this process's own
+    # environment is left as it was (a test runs the harness in process).
+    saved = dict(os.environ)
+    try:
+        os.environ.clear()
+        os.environ.update(env)
+        settings = load_settings()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
     engine = make_engine(settings.portal_database_url)
     try:
