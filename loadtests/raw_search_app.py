@@ -13,10 +13,7 @@ portal's search costs over the engine and what one worker can do at all.
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import orjson
 from fastapi import FastAPI
@@ -38,19 +35,17 @@ def raw_app() -> FastAPI:
         result_cache_bytes=0,
     )
     elasticsearch = bool(os.environ.get("RAW_SEARCH_URL"))
-    local = threading.local()  # an SQLite connection belongs to its thread
-
-    def runner() -> Callable[[list[str]], Any]:
-        if not hasattr(local, "run"):
-            local.run = raw_elasticsearch(backend) if elasticsearch else raw_fts5(backend)
-        run: Callable[[list[str]], Any] = local.run
-        return run
-
     app = FastAPI()
+
+    @app.get("/ready")
+    def ready() -> dict[str, bool]:
+        return {"ready": True}
 
     @app.post("/raw")
     def raw(query: RawQuery) -> Response:
-        found = runner()(query.terms)
+        # Built per request: the FTS5 backend keeps one connection per thread itself.
+        run = raw_elasticsearch(backend) if elasticsearch else raw_fts5(backend)
+        found = run(query.terms)
         if elasticsearch:
             body = orjson.dumps([hit["_source"]["package"] for hit in found["hits"]["hits"]])
         else:

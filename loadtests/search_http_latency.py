@@ -67,22 +67,30 @@ def ckan_params(query: SearchQuery) -> dict[str, Any]:
     return params
 
 
-def start_portal(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [str(BIN / "delta"), "serve", "--port", str(port)],
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
+def start_server(
+    command: list[str], env: dict[str, str], log: Path, ready_url: str, *, timeout: float = 120
+) -> subprocess.Popen[bytes]:
+    """Start ``command`` and wait until ``ready_url`` answers 2xx (or it dies, or time runs out)."""
+    process = subprocess.Popen(command, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/3/action/site_read", timeout=2).is_success:
+            if httpx.get(ready_url, timeout=2).is_success:
                 return process
         except httpx.HTTPError:
-            time.sleep(0.3)
+            pass
+        time.sleep(0.3)
     process.kill()
-    raise RuntimeError(f"the portal did not start; see {log}")
+    raise RuntimeError(f"{command[0]} did not start; see {log}")
+
+
+def start_portal(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    return start_server(
+        [str(BIN / "delta"), "serve", "--port", str(port)],
+        env,
+        log,
+        f"http://127.0.0.1:{port}/api/3/action/site_read",
+    )
 
 
 def over_http(
@@ -129,28 +137,18 @@ def raw_http_run(
     env = {**os.environ, "RAW_SEARCH_INDEX": str(home / "search" / "catalog.db")}
     if search_url:
         env["RAW_SEARCH_URL"] = search_url
-    server = subprocess.Popen(
+    server = start_server(
         [
             *(sys.executable, "-m", "uvicorn", "loadtests.raw_search_app:raw_app", "--factory"),
             *("--port", str(options.port), "--log-level", "warning"),
         ],
-        env=env,
-        stdout=(home / "raw-app.log").open("wb"),
-        stderr=subprocess.STDOUT,
+        env,
+        home / "raw-app.log",
+        f"http://127.0.0.1:{options.port}/ready",
+        timeout=60,
     )
     try:
         requests = [("/raw", {"terms": raw_terms(backend, q)}) for q in QUERY_MIX]
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                url = f"http://127.0.0.1:{options.port}/raw"
-                if httpx.post(url, json=requests[1][1]).is_success:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise RuntimeError(f"the raw search app did not start; see {home / 'raw-app.log'}")
-            time.sleep(0.3)
         return over_http(options.port, options.rounds, options.clients, requests)
     finally:
         server.terminate()

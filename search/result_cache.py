@@ -27,7 +27,7 @@ import orjson
 from search.protocol import SearchResult
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
-# A page larger than this share of the budget is not kept (rows=1000 dumps).
+# A page larger than this share of the budget is not kept (one page may not evict most).
 _LARGEST_SHARE = 8
 
 
