@@ -39,6 +39,7 @@ from interregion.tokens import token_hash
 from interregion.window import service as window
 from interregion.window.models import WindowCode
 from tests.interregion.inprocess import InProcessFederation, mutant_test_federation
+from tests.interregion.test_mutants_sso import accept, refusal
 
 HOME, SP, WINDOW = "310000", "320000", "330000"
 BROWSER = "steps-browser-binding"
@@ -726,17 +727,13 @@ def _response(
 def _accept(
     fed: InProcessFederation, document: bytes, *, now: datetime, binding: str | None = BROWSER
 ) -> sp_service.Accepted:
-    sp = fed.node(SP)
-    with sp.transaction() as session:
-        return sp_service.accept_response(
-            session, node=sp, document=document, binding_token=binding, now=now
-        )
+    return accept(fed, document, now=now, binding=binding)
 
 
-def _refused(fed: InProcessFederation, document: bytes, *, now: datetime, **kw: Any) -> Any:
-    with pytest.raises(SamlRefused) as refused:
-        _accept(fed, document, now=now, **kw)
-    return refused.value
+def _refused(
+    fed: InProcessFederation, document: bytes, *, now: datetime, binding: str | None = BROWSER
+) -> SamlRefused:
+    return refusal(fed, document, now=now, binding=binding)
 
 
 def test_an_accepted_response_is_remembered_until_it_would_expire(
