@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 
 def test_runner_drives_every_task_without_failures(tmp_path: Path) -> None:
     code = mixed_workload.main([
-        "--shape", "embedded", "--size", "100", "--users", "5", "--seconds", "5",
+        "--shape", "embedded", "--size", "100", "--users", "5", "--seconds", "10",
         "--wait", "0,0", "--html-users", "5", "--tables", "1", "--table-rows", "200",
         "--out", str(tmp_path / "out"), "--var", str(tmp_path / "var"),
     ])  # fmt: skip
